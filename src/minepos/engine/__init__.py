@@ -1,0 +1,1 @@
+"""The positioning engine: one estimate per tag, constrained to the tunnel graph."""
