@@ -27,8 +27,8 @@ class Measurement:
     """One thing an anchor heard or a tag reported.
 
     ``anchor`` with ``range_m`` is a UWB range, with ``rssi_dbm`` an RSSI reading, with neither a
-    presence detection. Without ``anchor`` it is a tag status (``motion``, ``battery_pct``) or an
-    ``event``.
+    presence detection. Without ``anchor`` it is a tag status (``motion``, ``battery_pct``), an
+    ``event``, or a position fix (``xyz``) from a gateway that computes positions itself.
     """
 
     ts: float
@@ -39,6 +39,8 @@ class Measurement:
     event: str | None = None
     motion: bool | None = None
     battery_pct: float | None = None
+    #: a position fix already computed by an RTLS gateway, in the mine's survey frame (extension)
+    xyz: tuple[float, float, float] | None = None
 
     @property
     def is_presence(self) -> bool:
@@ -55,6 +57,8 @@ class Measurement:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.xyz is not None:
+            out["xyz"] = list(self.xyz)
         return out
 
     def to_json(self) -> str:
