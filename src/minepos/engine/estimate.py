@@ -4,21 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from minepos.mine.places import Span
+
 __all__ = ["Estimate", "Span"]
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A stretch of one tunnel, ``from_m <= to_m`` along it from its ``from`` node."""
-
-    tunnel: str
-    from_m: float
-    to_m: float
-
-    @property
-    def length_m(self) -> float:
-        """Length of the stretch."""
-        return self.to_m - self.from_m
 
 
 @dataclass(frozen=True, slots=True)
