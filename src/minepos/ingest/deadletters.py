@@ -1,0 +1,176 @@
+"""Dead letters: every refused payload with its reasons, kept (bounded) for integrators to inspect.
+
+`DeadLetterSink` is the interface the pipeline writes to. `SqliteDeadLetterStore` is ingest's own
+bounded, persisted implementation (standard-library sqlite3, one file); `minepos.store` provides
+a database-backed one with the same interface for deployments on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from minepos.errors import InputError
+
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "MAX_PAYLOAD_TEXT",
+    "DeadLetter",
+    "DeadLetterSink",
+    "MemoryDeadLetterStore",
+    "SqliteDeadLetterStore",
+    "payload_text",
+]
+
+DEFAULT_DATA_DIR: Final = Path("minepos-data")
+DB_NAME: Final = "deadletters.sqlite3"
+#: the payload is kept up to this many characters; the rest is cut (and marked as cut)
+MAX_PAYLOAD_TEXT: Final = 64 * 1024
+
+
+def payload_text(payload: bytes) -> str:
+    """The payload as text for a person to read: UTF-8 with replacements, cut at 64 KiB."""
+    text = bytes(payload[: MAX_PAYLOAD_TEXT + 1]).decode("utf-8", errors="replace")
+    if len(text) > MAX_PAYLOAD_TEXT:
+        return text[:MAX_PAYLOAD_TEXT] + f"... [cut, {len(payload)} bytes in all]"
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A payload that was refused in whole or in part, and why."""
+
+    received_at: float
+    gateway: str
+    transport: str
+    decoder: str
+    reason: str
+    payload: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for the API and the CLI."""
+        return {
+            "received_at": datetime.fromtimestamp(self.received_at, UTC).isoformat(),
+            "gateway": self.gateway,
+            "transport": self.transport,
+            "decoder": self.decoder,
+            "reason": self.reason,
+            "payload": self.payload,
+        }
+
+
+class DeadLetterSink(Protocol):
+    """Where refused payloads go; newest first when read back."""
+
+    def put(self, letters: Sequence[DeadLetter]) -> None:
+        """Keep these letters (dropping the oldest beyond the store's bound)."""
+        ...
+
+    def recent(self, limit: int, gateway: str | None = None) -> list[DeadLetter]:
+        """The newest `limit` letters, optionally of one gateway only, newest first."""
+        ...
+
+
+class MemoryDeadLetterStore:
+    """Bounded in-memory store: for tests and for runs that persist nothing."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._letters: deque[DeadLetter] = deque(maxlen=capacity)
+
+    def put(self, letters: Sequence[DeadLetter]) -> None:
+        """Append; the oldest fall off."""
+        self._letters.extend(letters)
+
+    def recent(self, limit: int, gateway: str | None = None) -> list[DeadLetter]:
+        """Newest first."""
+        out = [d for d in reversed(self._letters) if gateway is None or d.gateway == gateway]
+        return out[:limit]
+
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS dead_letter (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at REAL NOT NULL,
+    gateway TEXT NOT NULL,
+    transport TEXT NOT NULL,
+    decoder TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_letter_gateway ON dead_letter (gateway, id);
+"""
+
+
+class SqliteDeadLetterStore:
+    """Bounded dead-letter store in one SQLite file; keeps the newest `capacity` letters."""
+
+    def __init__(self, path: Path, capacity: int = 10_000) -> None:
+        self.path = path
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise InputError(f"cannot open the dead-letter store {path}: {exc}") from exc
+
+    @classmethod
+    def in_dir(
+        cls, data_dir: Path = DEFAULT_DATA_DIR, capacity: int = 10_000
+    ) -> SqliteDeadLetterStore:
+        """The store at ``<data_dir>/deadletters.sqlite3``."""
+        return cls(data_dir / DB_NAME, capacity)
+
+    def put(self, letters: Sequence[DeadLetter]) -> None:
+        """Insert in one transaction and drop what is beyond the bound."""
+        if not letters:
+            return
+        rows = [
+            (d.received_at, d.gateway, d.transport, d.decoder, d.reason, d.payload) for d in letters
+        ]
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT INTO dead_letter"
+                    " (received_at, gateway, transport, decoder, reason, payload)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                last = self._db.execute("SELECT max(id) FROM dead_letter").fetchone()[0]
+                self._db.execute("DELETE FROM dead_letter WHERE id <= ?", (last - self.capacity,))
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def recent(self, limit: int, gateway: str | None = None) -> list[DeadLetter]:
+        """Newest first."""
+        sql = "SELECT received_at, gateway, transport, decoder, reason, payload FROM dead_letter"
+        args: tuple[Any, ...] = ()
+        if gateway is not None:
+            sql += " WHERE gateway = ?"
+            args = (gateway,)
+        sql += " ORDER BY id DESC LIMIT ?"
+        with self._lock:
+            rows = self._db.execute(sql, (*args, max(0, limit))).fetchall()
+        return [DeadLetter(*row) for row in rows]
+
+    def count(self) -> int:
+        """How many letters are kept."""
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM dead_letter").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            self._db.close()
