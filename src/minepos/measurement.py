@@ -18,7 +18,7 @@ __all__ = [
     "write_jsonl",
 ]
 
-#: Events a tag or the lamp room may report (CONTRACT section 2, plus `evac_ack` from emergency mode).
+#: Events a tag or the lamp room may report (CONTRACT section 2; `evac_ack` from emergency mode).
 EVENTS: Final = frozenset({"sos", "sos_cancel", "fall", "lamp_out", "lamp_in", "evac_ack"})
 
 

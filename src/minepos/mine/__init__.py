@@ -1,4 +1,4 @@
-"""The mine model: levels, nodes, tunnels (graph + geometry), zones, anchors; file loaders; demo mine."""
+"""The mine model: levels, nodes, tunnels (graph + geometry), zones, anchors; loaders; demo."""
 
 from minepos.mine.loader import (
     load_mine,

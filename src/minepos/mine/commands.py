@@ -15,7 +15,9 @@ from minepos.mine.model import Mine
 
 __all__ = ["register", "summary"]
 
-mine_app = typer.Typer(help="Mine descriptions: write the demo mine, check a file.", no_args_is_help=True)
+mine_app = typer.Typer(
+    help="Mine descriptions: write the demo mine, check a file.", no_args_is_help=True
+)
 
 
 def summary(mine: Mine) -> str:
@@ -27,15 +29,17 @@ def summary(mine: Mine) -> str:
     def fmt(c: Counter[str]) -> str:
         return ", ".join(f"{k} {v}" for k, v in sorted(c.items())) or "none"
 
-    return "\n".join([
-        f"mine {mine.id} ({mine.name}): OK",
-        f"levels: {len(mine.levels)} ({', '.join(lv.id for lv in mine.levels)})",
-        f"nodes: {len(mine.nodes)}",
-        f"tunnels: {len(mine.tunnels)}, {mine.total_length_m / 1000:.2f} km ({fmt(kinds)})",
-        f"zones: {len(mine.zones)} ({fmt(zones)})",
-        f"anchors: {len(mine.anchors)} ({fmt(anchors)})",
-        f"people: {len(mine.people)}",
-    ])
+    return "\n".join(
+        [
+            f"mine {mine.id} ({mine.name}): OK",
+            f"levels: {len(mine.levels)} ({', '.join(lv.id for lv in mine.levels)})",
+            f"nodes: {len(mine.nodes)}",
+            f"tunnels: {len(mine.tunnels)}, {mine.total_length_m / 1000:.2f} km ({fmt(kinds)})",
+            f"zones: {len(mine.zones)} ({fmt(zones)})",
+            f"anchors: {len(mine.anchors)} ({fmt(anchors)})",
+            f"people: {len(mine.people)}",
+        ]
+    )
 
 
 @mine_app.command("demo")
@@ -48,13 +52,17 @@ def demo_command(
     if fmt == "json":
         typer.echo(json.dumps(data, indent=1))
     elif fmt == "yaml":
-        typer.echo(yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100), nl=False)
+        typer.echo(
+            yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100), nl=False
+        )
     else:
         raise typer.BadParameter("must be yaml or json", param_hint="--format")
 
 
 @mine_app.command("check")
-def check_command(path: Annotated[str, typer.Argument(help="mine file (YAML or JSON), - for stdin")]) -> None:
+def check_command(
+    path: Annotated[str, typer.Argument(help="mine file (YAML or JSON), - for stdin")],
+) -> None:
     """Validate a mine file: print a summary, or every problem as `path: message` (exit 1)."""
     typer.echo(summary(load_mine(path)))
 

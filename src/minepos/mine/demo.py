@@ -10,6 +10,7 @@ RFID readers at shaft landings and the lamp room, BLE beacons in the -480 develo
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -20,12 +21,39 @@ _UWB_SPACING_M = 120.0
 _FACE_SPACING_M = 30.0
 _BLE_SPACING_M = 50.0
 
-_FIRST = ["Aidos", "Nurlan", "Yerlan", "Sergei", "Dmitry", "Askar", "Bauyrzhan", "Viktor", "Timur",
-          "Arman", "Ivan", "Marat", "Oleg", "Daniyar", "Ruslan", "Kairat", "Pavel", "Zhanibek",
-          "Alexei", "Serik", "Aliya", "Gulnara", "Olga", "Dana"]
+_FIRST = [
+    "Aidos",
+    "Nurlan",
+    "Yerlan",
+    "Sergei",
+    "Dmitry",
+    "Askar",
+    "Bauyrzhan",
+    "Viktor",
+    "Timur",
+    "Arman",
+    "Ivan",
+    "Marat",
+    "Oleg",
+    "Daniyar",
+    "Ruslan",
+    "Kairat",
+    "Pavel",
+    "Zhanibek",
+    "Alexei",
+    "Serik",
+    "Aliya",
+    "Gulnara",
+    "Olga",
+    "Dana",
+]
 _LAST = ["K.", "S.", "B.", "T.", "M.", "Zh.", "N.", "A.", "Ye.", "D.", "O.", "I."]
-_ROLES = ["miner"] * 12 + ["electrician"] * 2 + ["fitter"] * 2 + ["foreman", "shotfirer",
-                                                                  "surveyor", "rescue"]
+_ROLES = (
+    ["miner"] * 12
+    + ["electrician"] * 2
+    + ["fitter"] * 2
+    + ["foreman", "shotfirer", "surveyor", "rescue"]
+)
 
 
 def _tunnels() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -52,7 +80,14 @@ def _tunnels() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     tunnel("shaft1_lower", "s1_320", "s1_480", "shaft", cage=True)
     tunnel("shaft2", "s2_top", "s2_320", "shaft", cage=True)
 
-    # Horizon -320: main haulage drift east to shaft 2, west to the old workings.
+    _horizon320(node, tunnel)
+    _horizon480(node, tunnel)
+    return nodes, tunnels
+
+
+def _horizon320(node: Any, tunnel: Any) -> None:
+    """Main haulage drift, crosscuts, chambers and longwall panel 42 on horizon -320."""
+    # Main haulage drift east to shaft 2, west to the old workings.
     xs = [0, 500, 1000, 1500, 1750, 2200, 2600]
     for x in xs[1:]:
         node(f"m320_{x}", x, 0.03 * x, -320)
@@ -86,10 +121,11 @@ def _tunnels() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     node("ref42", 1540, 600, -316)
     tunnel("refuge42", "hg_600", "ref42", "chamber")
 
-    # Ramp from -320 down to -480 (about 1:7.5), and horizon -480.
+
+def _horizon480(node: Any, tunnel: Any) -> None:
+    """The ramp from -320 down to -480 (about 1:7.5) and horizon -480."""
     node("m480_2600", 2600, 0, -480)
-    tunnel("ramp", "m320_2200", "m480_2600", "ramp",
-           via=[[2200, -400, -360], [2600, -400, -420]])
+    tunnel("ramp", "m320_2200", "m480_2600", "ramp", via=[[2200, -400, -360], [2600, -400, -420]])
     for x in (600, 1200, 1800):
         node(f"m480_{x}", x, -20, -480)
     tunnel("main480_600", "s1_480", "m480_600", "drift")
@@ -102,7 +138,6 @@ def _tunnels() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     tunnel("crosscut480", "m480_600", "xc480_end", "crosscut")
     node("ref480", 1240, -1100, -478)
     tunnel("refuge480", "dev480_end", "ref480", "chamber")
-    return nodes, tunnels
 
 
 def _zones(length: dict[str, float]) -> list[dict[str, Any]]:
@@ -114,31 +149,87 @@ def _zones(length: dict[str, float]) -> list[dict[str, Any]]:
         return span(tunnel, length[tunnel] - metres)
 
     return [
-        {"id": "lamp_room", "name": "Lamp room", "kind": "lamp_room", "spans": [span("surface_walk", 0, 20)]},
-        {"id": "exit_shaft1", "name": "Shaft 1 top", "kind": "exit",
-         "spans": [span("surface_walk", 0), span("shaft1_upper", 0, 5)]},
-        {"id": "exit_shaft2", "name": "Shaft 2 top", "kind": "exit", "spans": [span("shaft2", 0, 5)]},
-        {"id": "cage1", "name": "Cage shaft 1", "kind": "transport",
-         "spans": [span("shaft1_upper", 5), span("shaft1_lower", 0)]},
-        {"id": "lw42", "name": "Longwall 42", "kind": "work", "max_occupancy": 25,
-         "spans": [span("face42", 0), last("headgate42", 150), last("tailgate42", 150)]},
-        {"id": "goaf_old", "name": "Sealed old goaf", "kind": "restricted",
-         "spans": [span("old_workings", 150)]},
-        {"id": "substation320", "name": "Substation -320", "kind": "work",
-         "allowed_roles": ["electrician", "rescue"], "spans": [span("substation320", 0)]},
-        {"id": "refuge320", "name": "Refuge chamber -320", "kind": "refuge", "spans": [span("refuge320", 0)]},
-        {"id": "refuge42", "name": "Refuge chamber LW42", "kind": "refuge", "spans": [span("refuge42", 0)]},
-        {"id": "refuge480", "name": "Refuge chamber -480", "kind": "refuge", "spans": [span("refuge480", 0)]},
-        {"id": "dev480", "name": "Development -480", "kind": "work", "max_occupancy": 15,
-         "spans": [last("development480", 300)]},
-        {"id": "haulage320", "name": "Main haulage -320", "kind": "transport",
-         "spans": [span(f"main320_{x}", 0) for x in (500, 1000, 1500, 1750, 2200, 2600)]},
+        {
+            "id": "lamp_room",
+            "name": "Lamp room",
+            "kind": "lamp_room",
+            "spans": [span("surface_walk", 0, 20)],
+        },
+        {
+            "id": "exit_shaft1",
+            "name": "Shaft 1 top",
+            "kind": "exit",
+            "spans": [span("surface_walk", 0), span("shaft1_upper", 0, 5)],
+        },
+        {
+            "id": "exit_shaft2",
+            "name": "Shaft 2 top",
+            "kind": "exit",
+            "spans": [span("shaft2", 0, 5)],
+        },
+        {
+            "id": "cage1",
+            "name": "Cage shaft 1",
+            "kind": "transport",
+            "spans": [span("shaft1_upper", 5), span("shaft1_lower", 0)],
+        },
+        {
+            "id": "lw42",
+            "name": "Longwall 42",
+            "kind": "work",
+            "max_occupancy": 25,
+            "spans": [span("face42", 0), last("headgate42", 150), last("tailgate42", 150)],
+        },
+        {
+            "id": "goaf_old",
+            "name": "Sealed old goaf",
+            "kind": "restricted",
+            "spans": [span("old_workings", 150)],
+        },
+        {
+            "id": "substation320",
+            "name": "Substation -320",
+            "kind": "work",
+            "allowed_roles": ["electrician", "rescue"],
+            "spans": [span("substation320", 0)],
+        },
+        {
+            "id": "refuge320",
+            "name": "Refuge chamber -320",
+            "kind": "refuge",
+            "spans": [span("refuge320", 0)],
+        },
+        {
+            "id": "refuge42",
+            "name": "Refuge chamber LW42",
+            "kind": "refuge",
+            "spans": [span("refuge42", 0)],
+        },
+        {
+            "id": "refuge480",
+            "name": "Refuge chamber -480",
+            "kind": "refuge",
+            "spans": [span("refuge480", 0)],
+        },
+        {
+            "id": "dev480",
+            "name": "Development -480",
+            "kind": "work",
+            "max_occupancy": 15,
+            "spans": [last("development480", 300)],
+        },
+        {
+            "id": "haulage320",
+            "name": "Main haulage -320",
+            "kind": "transport",
+            "spans": [span(f"main320_{x}", 0) for x in (500, 1000, 1500, 1750, 2200, 2600)],
+        },
     ]
 
 
 def _length(nodes: dict[str, list[float]], t: dict[str, Any]) -> float:
     pts = [nodes[t["from"]], *t.get("via", []), nodes[t["to"]]]
-    return sum(math.dist(a, b) for a, b in zip(pts, pts[1:], strict=False))
+    return sum(math.dist(a, b) for a, b in itertools.pairwise(pts))
 
 
 def _anchors(nodes: list[dict[str, Any]], tunnels: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -149,8 +240,14 @@ def _anchors(nodes: list[dict[str, Any]], tunnels: list[dict[str, Any]]) -> list
         length = _length(xyz, t)
         if t["kind"] == "shaft":
             for end in (2.0, length - 2.0):
-                out.append({"id": f"r_{t['id']}_{int(end)}", "tech": "rfid",
-                            "at": {"tunnel": t["id"], "offset_m": round(end, 2)}, "range_m": 10})
+                out.append(
+                    {
+                        "id": f"r_{t['id']}_{int(end)}",
+                        "tech": "rfid",
+                        "at": {"tunnel": t["id"], "offset_m": round(end, 2)},
+                        "range_m": 10,
+                    }
+                )
             continue
         if t["id"] in ble_tunnels:
             tech, step = "ble", _BLE_SPACING_M
@@ -161,10 +258,21 @@ def _anchors(nodes: list[dict[str, Any]], tunnels: list[dict[str, Any]]) -> list
         n = max(1, round(length / step))
         for k in range(n):
             off = round((k + 0.5) * length / n, 2)
-            out.append({"id": f"{tech[0]}_{t['id']}_{k}", "tech": tech,
-                        "at": {"tunnel": t["id"], "offset_m": off}})
-    out.append({"id": "r_lamp_room", "tech": "rfid", "at": {"tunnel": "surface_walk", "offset_m": 10},
-                "range_m": 10})
+            out.append(
+                {
+                    "id": f"{tech[0]}_{t['id']}_{k}",
+                    "tech": tech,
+                    "at": {"tunnel": t["id"], "offset_m": off},
+                }
+            )
+    out.append(
+        {
+            "id": "r_lamp_room",
+            "tech": "rfid",
+            "at": {"tunnel": "surface_walk", "offset_m": 10},
+            "range_m": 10,
+        }
+    )
     return out
 
 
@@ -173,8 +281,14 @@ def _people(n: int) -> list[dict[str, Any]]:
     for i in range(1, n + 1):
         first = _FIRST[(i * 7) % len(_FIRST)]
         last = _LAST[(i * 5) % len(_LAST)]
-        people.append({"id": f"p{i:04d}", "name": f"{first} {last}", "role": _ROLES[i % len(_ROLES)],
-                       "tag": f"t{i:04d}"})
+        people.append(
+            {
+                "id": f"p{i:04d}",
+                "name": f"{first} {last}",
+                "role": _ROLES[i % len(_ROLES)],
+                "tag": f"t{i:04d}",
+            }
+        )
     return people
 
 
@@ -195,6 +309,11 @@ def demo_mine_dict(people: int = DEMO_PEOPLE) -> dict[str, Any]:
         "zones": _zones(length),
         "anchors": _anchors(nodes, tunnels),
         "people": _people(people),
-        "rules": {"man_down_s": 120, "tag_lost_s": 60, "shift_h": 8, "anchor_offline_s": 120,
-                  "low_battery_pct": 20},
+        "rules": {
+            "man_down_s": 120,
+            "tag_lost_s": 60,
+            "shift_h": 8,
+            "anchor_offline_s": 120,
+            "low_battery_pct": 20,
+        },
     }

@@ -107,7 +107,9 @@ class TunnelGeometry:
         # A segment point nearer than `dist` lies within half a step of some sample; if every
         # such sample could be beyond the k found, fall back to all segments for that point.
         reach = dist + _SAMPLE_STEP_M
-        unsure = np.flatnonzero(dist_s[:, -1] < reach) if k < len(sample_seg) else []
+        unsure: IntArray = (
+            np.flatnonzero(dist_s[:, -1] < reach) if k < len(sample_seg) else np.empty(0, np.intp)
+        )
         for i in unsure:
             near = np.unique(sample_seg[tree.query_ball_point(pts[i], reach[i])])
             s, a, d = self._best_of(pts[i : i + 1], near[None, :])
@@ -141,7 +143,9 @@ class TunnelGeometry:
             counts = np.maximum(np.ceil(self.seg_len / _SAMPLE_STEP_M).astype(np.intp), 1) + 1
             seg = np.repeat(np.arange(len(self.seg_len)), counts)
             starts = np.cumsum(counts) - counts
-            frac = (np.arange(counts.sum()) - np.repeat(starts, counts)) / np.repeat(counts - 1, counts)
+            frac = (np.arange(counts.sum()) - np.repeat(starts, counts)) / np.repeat(
+                counts - 1, counts
+            )
             pts = self.seg_a[seg] + (self.seg_b[seg] - self.seg_a[seg]) * frac[:, None]
             self._tree = cKDTree(pts)
             self._sample_seg = seg

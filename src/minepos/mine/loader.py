@@ -1,4 +1,4 @@
-"""Reading mine files (YAML or JSON) and rosters; a broken file is refused whole with every problem."""
+"""Reading mine files (YAML or JSON) and rosters; a broken file is refused whole."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from minepos.errors import InputError, MineFileError
 from minepos.mine.model import Mine
 from minepos.mine.schema import MineFile, PersonSpec
-from minepos.mine.validate import format_pydantic_errors, problems_of
+from minepos.mine.validate import format_pydantic_errors, partial_spec, problems_of
 
 __all__ = ["load_mine", "load_mine_text", "load_roster", "mine_from_dict", "parse_mine_file"]
 
@@ -57,7 +57,10 @@ def parse_mine_file(data: Any, name: str = "mine file") -> MineFile:
     try:
         spec = MineFile.model_validate(data)
     except ValidationError as exc:
-        raise MineFileError(format_pydantic_errors(exc), name) from exc
+        # Refused whole, but still cross-check the well-formed items so every problem is listed.
+        partial, ctx = partial_spec(data)
+        problems = format_pydantic_errors(exc) + problems_of(partial, ctx)
+        raise MineFileError(problems, name) from exc
     problems = problems_of(spec)
     if problems:
         raise MineFileError(problems, name)
@@ -90,7 +93,9 @@ def load_roster(source: str | Path) -> list[PersonSpec]:
     people, problems = [], []
     for row_no, row in enumerate(reader, start=2):
         try:
-            people.append(PersonSpec.model_validate({k: row[k] for k in ("id", "name", "role", "tag")}))
+            people.append(
+                PersonSpec.model_validate({k: row[k] for k in ("id", "name", "role", "tag")})
+            )
         except ValidationError as exc:
             problems += [f"line {row_no}: {p}" for p in format_pydantic_errors(exc)]
     if problems:

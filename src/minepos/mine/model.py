@@ -101,8 +101,15 @@ class Mine:
         polylines = [self._polyline(t.from_, t.via, t.to) for t in spec.tunnels]
         self.geometry = TunnelGeometry(polylines)
         self.tunnels = [
-            Tunnel(t.id, t.kind, t.from_, t.to, float(self.geometry.lengths[i]),
-                   tuple(tuple(map(float, p)) for p in polylines[i]), t.cage)  # type: ignore[misc]
+            Tunnel(
+                t.id,
+                t.kind,
+                t.from_,
+                t.to,
+                float(self.geometry.lengths[i]),
+                tuple((float(p[0]), float(p[1]), float(p[2])) for p in polylines[i]),
+                t.cage,
+            )
             for i, t in enumerate(spec.tunnels)
         ]
         self.tunnel_index = {t.id: i for i, t in enumerate(self.tunnels)}
@@ -114,8 +121,14 @@ class Mine:
             len(self.nodes),
         )
         self.zones = [
-            Zone(z.id, z.name, z.kind, tuple(self._clipped(s.tunnel, s.from_m, s.to_m) for s in z.spans),
-                 z.max_occupancy, z.allowed_roles)
+            Zone(
+                z.id,
+                z.name,
+                z.kind,
+                tuple(self._clipped(s.tunnel, s.from_m, s.to_m) for s in z.spans),
+                z.max_occupancy,
+                z.allowed_roles,
+            )
             for z in spec.zones
         ]
         self.zone_index = {z.id: i for i, z in enumerate(self.zones)}
@@ -135,8 +148,11 @@ class Mine:
         return Span(tunnel, min(from_m, length), min(to_m, length))
 
     def _init_spans(self) -> None:
-        spans = [(self.tunnel_index[s.tunnel], s.from_m, s.to_m, k)
-                 for k, z in enumerate(self.zones) for s in z.spans]
+        spans = [
+            (self.tunnel_index[s.tunnel], s.from_m, s.to_m, k)
+            for k, z in enumerate(self.zones)
+            for s in z.spans
+        ]
         arr = np.array(spans, dtype=np.float64).reshape(-1, 4)
         self._span_tunnel = arr[:, 0].astype(np.intp)
         self._span_lo, self._span_hi = arr[:, 1], arr[:, 2]
@@ -156,7 +172,9 @@ class Mine:
         if by_xyz:
             xyz = np.array([a.at.xyz for a in by_xyz])  # type: ignore[union-attr]
             t_idx, offs, _ = self.geometry.project(xyz)
-            snapped = {a.id: (int(t), float(o)) for a, t, o in zip(by_xyz, t_idx, offs, strict=True)}
+            snapped = {
+                a.id: (int(t), float(o)) for a, t, o in zip(by_xyz, t_idx, offs, strict=True)
+            }
         for a in spec.anchors:
             if isinstance(a.at, AnchorAtOffset):
                 t = self.tunnel_index[a.at.tunnel]
@@ -180,7 +198,8 @@ class Mine:
 
     def point_at_one(self, tunnel: str, offset_m: float) -> FloatArray:
         """xyz of one place."""
-        return self.geometry.point_at(np.array([self.tunnel_index[tunnel]]), np.array([offset_m]))[0]
+        pts = self.geometry.point_at(np.array([self.tunnel_index[tunnel]]), np.array([offset_m]))
+        return np.asarray(pts[0], dtype=np.float64)
 
     def project(self, xyz: FloatArray) -> tuple[IntArray, FloatArray, FloatArray]:
         """Nearest (tunnel index, offset, distance) for each point of ``xyz`` ``(N, 3)``."""
@@ -227,7 +246,9 @@ class Mine:
     # -- graph -------------------------------------------------------------------------------
     def junction(self, node: str) -> list[tuple[str, str]]:
         """Tunnels meeting at a node, with the end (``"from"``/``"to"``) that touches it."""
-        return [(self.tunnels[t].id, end) for t, end in self.network.incident(self.node_index[node])]
+        return [
+            (self.tunnels[t].id, end) for t, end in self.network.incident(self.node_index[node])
+        ]
 
     def distance(self, a: Place, b: Place) -> float:
         """Along-the-tunnels distance between two places (inf where they are not connected)."""

@@ -58,7 +58,7 @@ class TunnelNetwork:
 
     # -- structure -------------------------------------------------------------------------
     def incident(self, node: int) -> list[tuple[int, str]]:
-        """Tunnels meeting at ``node``, each with the end (``"from"`` or ``"to"``) that touches it."""
+        """Tunnels meeting at ``node``, each with the end (``"from"``/``"to"``) touching it."""
         return list(self._incident[node])
 
     def degree(self) -> IntArray:
@@ -125,8 +125,15 @@ class TunnelNetwork:
         dist, pred = dijkstra(graph, directed=True, indices=n + m, return_predecessors=True)
         # Dijkstra ran outward from the targets; reversing edges is unnecessary (symmetric).
         return DistanceField(
-            self, targets, list(names) if names else None, list(blocked), closed,
-            np.maximum(dist[:n] - 2e-9, 0.0), pred, np.asarray(src_target, dtype=np.intp), n,
+            self,
+            targets,
+            list(names) if names else None,
+            list(blocked),
+            closed,
+            np.maximum(dist[:n] - 2e-9, 0.0),
+            pred,
+            np.asarray(src_target, dtype=np.intp),
+            n,
         )
 
 
@@ -142,7 +149,11 @@ def _min_edges(r: IntArray, c: IntArray, v: FloatArray) -> tuple[IntArray, IntAr
 def _cut_tunnels(
     net: TunnelNetwork, blocked: Sequence[Span], closed: NDArray[np.bool_] | None
 ) -> NDArray[np.bool_]:
-    cut = np.zeros(len(net.tunnel_ids), dtype=bool) if closed is None else np.array(closed, dtype=bool)
+    cut = (
+        np.zeros(len(net.tunnel_ids), dtype=bool)
+        if closed is None
+        else np.array(closed, dtype=bool)
+    )
     for span in blocked:
         cut[net.index[span.tunnel]] = True
     return cut
@@ -239,8 +250,13 @@ class DistanceField:
                 return legs, k
             t = self._edge(node, nxt)
             forward = self.net.t_from[t] == node
-            legs.append(Leg(self.net.tunnel_ids[t], 0.0 if forward else float(lengths[t]),
-                            float(lengths[t]) if forward else 0.0))
+            legs.append(
+                Leg(
+                    self.net.tunnel_ids[t],
+                    0.0 if forward else float(lengths[t]),
+                    float(lengths[t]) if forward else 0.0,
+                )
+            )
             node = nxt
 
     def _edge(self, u: int, v: int) -> int:
@@ -248,8 +264,10 @@ class DistanceField:
         best, best_len = -1, float("inf")
         for t, _end in self.net.incident(u):
             other = self.net.t_to[t] if self.net.t_from[t] == u else self.net.t_from[t]
-            if other == v and self.net.lengths[t] < best_len and _open(
-                self.blocked, self.closed, self.net, t, 0.0, float(self.net.lengths[t])
+            if (
+                other == v
+                and self.net.lengths[t] < best_len
+                and _open(self.blocked, self.closed, self.net, t, 0.0, float(self.net.lengths[t]))
             ):
                 best, best_len = t, float(self.net.lengths[t])
         return best

@@ -6,7 +6,7 @@ the shape is known to be right, so that every problem of a file can be listed at
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -32,9 +32,9 @@ TunnelKind = Literal["shaft", "drift", "crosscut", "ramp", "incline", "face", "c
 ZoneKind = Literal["work", "transport", "restricted", "refuge", "exit", "lamp_room"]
 AnchorTech = Literal["uwb", "ble", "rfid"]
 
-TUNNEL_KINDS: tuple[str, ...] = TunnelKind.__args__
-ZONE_KINDS: tuple[str, ...] = ZoneKind.__args__
-ANCHOR_TECHS: tuple[str, ...] = AnchorTech.__args__
+TUNNEL_KINDS: tuple[str, ...] = get_args(TunnelKind)
+ZONE_KINDS: tuple[str, ...] = get_args(ZoneKind)
+ANCHOR_TECHS: tuple[str, ...] = get_args(AnchorTech)
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Xyz = tuple[float, float, float]

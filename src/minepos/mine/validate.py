@@ -7,15 +7,35 @@ Every problem is reported as ``path: message`` with the path in the file's own t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 from pydantic import ValidationError
 
 from minepos.mine.geometry import TunnelGeometry
-from minepos.mine.schema import AnchorAtOffset, AnchorAtXyz, MineFile
+from minepos.mine.schema import (
+    AnchorAtOffset,
+    AnchorAtXyz,
+    AnchorSpec,
+    LevelSpec,
+    MineFile,
+    MineInfo,
+    NodeSpec,
+    PersonSpec,
+    TunnelSpec,
+    ZoneSpec,
+)
 
-__all__ = ["END_TOLERANCE_M", "MAX_SNAP_M", "MIN_TUNNEL_M", "format_pydantic_errors", "problems_of"]
+__all__ = [
+    "END_TOLERANCE_M",
+    "MAX_SNAP_M",
+    "MIN_TUNNEL_M",
+    "Context",
+    "format_pydantic_errors",
+    "partial_spec",
+    "problems_of",
+]
 
 #: tunnels shorter than this are survey mistakes (two nodes on top of each other)
 MIN_TUNNEL_M = 0.01
@@ -31,10 +51,15 @@ def format_pydantic_errors(exc: ValidationError) -> list[str]:
     for err in exc.errors():
         path = _path(err["loc"])
         msg = err["msg"]
-        if err["type"] == "extra_forbidden":
+        kind, ctx = err["type"], err.get("ctx") or {}
+        if kind == "extra_forbidden":
             msg = "unknown field"
-        elif err["type"] == "missing":
+        elif kind == "missing":
             msg = "required field is missing"
+        elif kind == "literal_error":
+            msg = f"{err['input']!r} is not one of {ctx.get('expected', '')}"
+        elif kind == "too_short":
+            msg = f"needs at least {ctx.get('min_length', 1)} item(s)"
         lines.append(f"{path}: {msg}" if path else msg)
     return lines
 
@@ -51,15 +76,75 @@ def _path(loc: Sequence[int | str]) -> str:
     return out
 
 
-def problems_of(spec: MineFile) -> list[str]:
+T = TypeVar("T")
+_SECTIONS: dict[str, type[Any]] = {
+    "levels": LevelSpec,
+    "nodes": NodeSpec,
+    "tunnels": TunnelSpec,
+    "zones": ZoneSpec,
+    "anchors": AnchorSpec,
+    "people": PersonSpec,
+}
+
+
+class Context:
+    """Where each checked item stood in the file, and ids of items that failed their own checks.
+
+    When some items are malformed, the rest is still cross-checked; references to a malformed
+    item's id are not reported again as unknown.
+    """
+
+    def __init__(
+        self, index: dict[str, list[int]] | None = None, broken: dict[str, set[str]] | None = None
+    ) -> None:
+        self.index = index or {}
+        self.broken = broken or {}
+        self.partial = bool(broken and any(broken.values())) or index is not None
+
+    def items(self, section: str, items: Sequence[T]) -> Iterator[tuple[int, T]]:
+        """Items with their index in the original file."""
+        idx = self.index.get(section)
+        return zip(idx, items, strict=True) if idx is not None else enumerate(items)
+
+    def known(self, section: str, ids: Iterable[str]) -> set[str]:
+        """Ids that count as defined (good items plus malformed items that had an id)."""
+        return set(ids) | self.broken.get(section, set())
+
+
+def partial_spec(data: dict[str, Any]) -> tuple[MineFile, Context]:
+    """The items of a file that are well-formed on their own, to cross-check the rest."""
+    kept: dict[str, list[Any]] = {k: [] for k in _SECTIONS}
+    index: dict[str, list[int]] = {k: [] for k in _SECTIONS}
+    broken: dict[str, set[str]] = {k: set() for k in _SECTIONS}
+    for key, model in _SECTIONS.items():
+        items = data.get(key)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            try:
+                kept[key].append(model.model_validate(item))
+                index[key].append(i)
+            except ValidationError:
+                if isinstance(item, dict) and isinstance(item.get("id"), str | int):
+                    broken[key].add(str(item["id"]))
+    try:
+        info = MineInfo.model_validate(data.get("mine"))
+    except ValidationError:
+        info = MineInfo(id="unknown", name="unknown")
+    fields: dict[str, Any] = {k: tuple(v) for k, v in kept.items()}
+    spec = MineFile.model_construct(mine=info, **fields)
+    return spec, Context(index, broken)
+
+
+def problems_of(spec: MineFile, ctx: Context | None = None) -> list[str]:
     """Every cross-reference problem of a shape-valid mine file (empty when the file is good)."""
-    problems = _duplicates(spec)
+    ctx = ctx or Context()
+    problems = _duplicates(spec, ctx)
     node_xyz = {n.id: np.array(n.xyz, dtype=float) for n in spec.nodes}
-    levels = {lv.id for lv in spec.levels}
+    levels = ctx.known("levels", (lv.id for lv in spec.levels))
+    known_nodes = ctx.known("nodes", node_xyz)
     lengths: dict[str, float] = {}
-    for i, t in enumerate(spec.tunnels):
+    for i, t in ctx.items("tunnels", spec.tunnels):
         for field, node in (("from", t.from_), ("to", t.to)):
-            if node not in node_xyz:
+            if node not in known_nodes:
                 problems.append(f"tunnels[{i}].{field}: unknown node '{node}'")
         if t.level is not None and t.level not in levels:
             problems.append(f"tunnels[{i}].level: unknown level '{t.level}'")
@@ -70,13 +155,14 @@ def problems_of(spec: MineFile) -> list[str]:
                 problems.append(f"tunnels[{i}]: zero-length tunnel '{t.id}'")
             else:
                 lengths[t.id] = length
-    problems += _zone_problems(spec, lengths)
-    problems += _anchor_problems(spec, lengths, node_xyz)
-    problems += _level_problems(spec, node_xyz)
+    problems += _zone_problems(spec, lengths, ctx)
+    problems += _anchor_problems(spec, lengths, node_xyz, ctx)
+    if not ctx.partial:  # with malformed tunnels or nodes, an empty level may be a consequence
+        problems += _level_problems(spec, node_xyz)
     return problems
 
 
-def _duplicates(spec: MineFile) -> list[str]:
+def _duplicates(spec: MineFile, ctx: Context) -> list[str]:
     problems = []
     groups: Iterable[tuple[str, Sequence[str]]] = (
         ("levels", [x.id for x in spec.levels]),
@@ -87,26 +173,26 @@ def _duplicates(spec: MineFile) -> list[str]:
         ("people", [x.id for x in spec.people]),
     )
     for name, ids in groups:
-        problems += _dupes(name, "id", ids)
-    problems += _dupes("people", "tag", [p.tag for p in spec.people])
+        problems += _dupes(name, "id", ids, ctx)
+    problems += _dupes("people", "tag", [p.tag for p in spec.people], ctx)
     return problems
 
 
-def _dupes(group: str, field: str, values: Sequence[str]) -> list[str]:
+def _dupes(group: str, field: str, values: Sequence[str], ctx: Context) -> list[str]:
     counts = Counter(values)
     seen: set[str] = set()
     out = []
-    for i, v in enumerate(values):
+    for i, v in ctx.items(group, values):
         if counts[v] > 1 and v in seen:
             out.append(f"{group}[{i}].{field}: duplicate {field} '{v}'")
         seen.add(v)
     return out
 
 
-def _zone_problems(spec: MineFile, lengths: dict[str, float]) -> list[str]:
+def _zone_problems(spec: MineFile, lengths: dict[str, float], ctx: Context) -> list[str]:
     problems = []
-    tunnels = {t.id for t in spec.tunnels}
-    for i, z in enumerate(spec.zones):
+    tunnels = ctx.known("tunnels", (t.id for t in spec.tunnels))
+    for i, z in ctx.items("zones", spec.zones):
         for j, span in enumerate(z.spans):
             where = f"zones[{i}].spans[{j}]"
             if span.tunnel not in tunnels:
@@ -124,12 +210,12 @@ def _zone_problems(spec: MineFile, lengths: dict[str, float]) -> list[str]:
 
 
 def _anchor_problems(
-    spec: MineFile, lengths: dict[str, float], node_xyz: dict[str, np.ndarray]
+    spec: MineFile, lengths: dict[str, float], node_xyz: dict[str, np.ndarray], ctx: Context
 ) -> list[str]:
     problems = []
-    tunnels = {t.id for t in spec.tunnels}
+    tunnels = ctx.known("tunnels", (t.id for t in spec.tunnels))
     by_xyz: list[tuple[int, np.ndarray]] = []
-    for i, a in enumerate(spec.anchors):
+    for i, a in ctx.items("anchors", spec.anchors):
         if isinstance(a.at, AnchorAtOffset):
             if a.at.tunnel not in tunnels:
                 problems.append(f"anchors[{i}].at.tunnel: unknown tunnel '{a.at.tunnel}'")
@@ -146,7 +232,7 @@ def _anchor_problems(
         polylines = [
             np.vstack([node_xyz[t.from_], *map(np.asarray, t.via), node_xyz[t.to]])
             for t in spec.tunnels
-            if t.id in lengths
+            if t.id in lengths and t.from_ in node_xyz and t.to in node_xyz
         ]
         _, _, dist = TunnelGeometry(polylines).project(np.array([p for _, p in by_xyz]))
         for (i, _), d in zip(by_xyz, dist, strict=True):
@@ -168,8 +254,8 @@ def _level_problems(spec: MineFile, node_xyz: dict[str, np.ndarray]) -> list[str
             if t.level in ids:
                 used.add(ids.index(t.level))
             continue
-        pts = [node_xyz[n] for n in (t.from_, t.to) if n in node_xyz] + [np.asarray(v) for v in t.via]
-        for p in pts:
+        pts = [node_xyz[n] for n in (t.from_, t.to) if n in node_xyz]
+        for p in [*pts, *map(np.asarray, t.via)]:
             used.add(int(np.argmin(np.abs(zs - p[2]))))
     return [
         f"levels[{i}]: level '{lv.id}' (z {lv.z:g}) has no tunnels"
