@@ -55,6 +55,7 @@ def test_cli_demo_output_passes_check() -> None:
     assert mine.id == "demo"
     check = subprocess.run(
         [sys.executable, "-m", "minepos", "mine", "check", "-"],
+        check=False,
         input=demo.stdout,
         capture_output=True,
         text=True,
@@ -66,6 +67,7 @@ def test_cli_demo_output_passes_check() -> None:
 def test_cli_check_of_broken_file_has_no_traceback() -> None:
     check = subprocess.run(
         [sys.executable, "-m", "minepos", "mine", "check", "-"],
+        check=False,
         input="mine: {id: m, name: M}\nlevels: [{id: a, name: A, z: 0}]\nnodes: []\ntunnels: []\n",
         capture_output=True,
         text=True,

@@ -93,7 +93,7 @@ def test_projection_of_off_axis_points(demo_mine: Mine) -> None:
     off = rng.uniform(0, 1, 500) * demo_mine.geometry.lengths[t]
     base = demo_mine.point_at(t, off)
     noisy = base + rng.normal(0, 1.0, base.shape)
-    ti, oi, dist = demo_mine.project(noisy)
+    _, _, dist = demo_mine.project(noisy)
     # exact nearest point: no segment of the network is nearer than the one found
     g = demo_mine.geometry
     for k in range(0, 500, 50):
