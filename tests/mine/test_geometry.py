@@ -157,3 +157,24 @@ def test_cut_off_place_has_no_route(demo_mine: Mine) -> None:
     blocked = (Span("old_workings", 10, 20),)
     assert demo_mine.nearest(Place("old_workings", 600), "exit", blocked) is None
     assert demo_mine.nearest(Place("old_workings", 5), "exit", blocked) is not None
+
+
+def test_vectorised_distances_match_routes(demo_mine: Mine) -> None:
+    rng = np.random.default_rng(5)
+    t = rng.integers(0, len(demo_mine.tunnels), 300)
+    off = rng.uniform(0, 1, 300) * demo_mine.geometry.lengths[t]
+    blocked = (
+        Span("main320_1000", 100, 120),
+        Span("tailgate42", 500, 505),
+        Span("shaft1_lower", 10, 20),
+    )
+    for kind in ("exit", "refuge"):
+        for blk in ((), blocked):
+            field = demo_mine.field_to(kind, blk)
+            d = field.distances(t, off)
+            for k in range(300):
+                route = field.route(int(t[k]), float(off[k]))
+                if route is None:
+                    assert np.isinf(d[k])
+                else:
+                    assert d[k] == pytest.approx(route.length_m, abs=1e-6)

@@ -190,13 +190,39 @@ class DistanceField:
     n_nodes: int
 
     def distances(self, tunnel: IntArray, offset: FloatArray) -> FloatArray:
-        """Distance to the nearest target for many places at once (inf where none is open)."""
-        tunnel = np.asarray(tunnel, dtype=np.intp)
-        offset = np.asarray(offset, dtype=np.float64)
-        out = np.empty(len(tunnel))
-        for i, (t, s) in enumerate(zip(tunnel.tolist(), offset.tolist(), strict=True)):
-            out[i] = self._best(t, s)[0]
-        return out
+        """Distance to the nearest target for many places at once (inf where none is open).
+
+        Vectorised over places; loops only over the (few) targets and blocked stretches.
+        """
+        t = np.asarray(tunnel, dtype=np.intp)
+        s = np.asarray(offset, dtype=np.float64)
+        length = self.net.lengths[t]
+        can_from = np.ones(len(t), dtype=bool)
+        can_to = np.ones(len(t), dtype=bool)
+        if self.closed is not None:
+            can_from &= ~self.closed[t]
+            can_to &= ~self.closed[t]
+        for b in self.blocked:
+            on = t == self.net.index[b.tunnel]
+            can_from &= ~(on & (b.from_m < s) & (b.to_m > 0))
+            can_to &= ~(on & (b.from_m < length) & (b.to_m > s))
+        via_from = np.where(can_from, s + self.node_dist[self.net.t_from[t]], np.inf)
+        via_to = np.where(can_to, length - s + self.node_dist[self.net.t_to[t]], np.inf)
+        best = np.minimum(via_from, via_to)
+        for span in self.targets:
+            on = t == self.net.index[span.tunnel]
+            if not on.any():
+                continue
+            end = np.clip(s, span.from_m, span.to_m)
+            lo, hi = np.minimum(s, end), np.maximum(s, end)
+            ok = on.copy()
+            if self.closed is not None:
+                ok &= ~self.closed[t]
+            for b in self.blocked:
+                if b.tunnel == span.tunnel:
+                    ok &= ~((b.from_m < hi) & (b.to_m > lo))
+            best = np.where(ok, np.minimum(best, np.abs(s - end)), best)
+        return best
 
     def route(self, tunnel: int, offset: float) -> Route | None:
         """Shortest open route from a place to the nearest target, or None."""
