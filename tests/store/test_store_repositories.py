@@ -161,3 +161,16 @@ def test_a_bad_task_does_not_lose_the_rest_of_its_batch(store: Store) -> None:
         bad.wait()
     assert good.error is None
     assert len(store.events.lamp_events()) == 1
+
+
+def test_dead_letters_implement_the_ingest_sink(store: Store) -> None:
+    from minepos.ingest.deadletters import DeadLetter, DeadLetterSink
+
+    sink: DeadLetterSink = store.dead_letters
+    a = DeadLetter(T0, "g1", "mqtt", "canonical", "bad_ts: 'soon'", '{"ts":"soon"}')
+    b = DeadLetter(T0 + 1, "g2", "http", "canonical", "malformed", "[")
+    sink.put([a, b])
+    store.flush()
+    assert sink.recent(10) == [b, a]
+    assert sink.recent(10, gateway="g1") == [a]
+    assert sink.recent(1) == [b]

@@ -164,8 +164,8 @@ dead_letters = Table(
     Column("id", _BigId, primary_key=True, autoincrement=True),
     Column("ts", Float, nullable=False, index=True),
     Column("gateway", String(100), nullable=True, index=True),
-    Column("transport", String(16), nullable=True),
-    Column("code", String(32), nullable=False),
+    Column("transport", String(16), nullable=False),
+    Column("decoder", String(64), nullable=False),
     Column("reason", Text, nullable=False),
     Column("payload", Text, nullable=False),
 )

@@ -6,6 +6,7 @@ from minepos.store.accounts import GatewayRepository, PersonRepository, UserRepo
 from minepos.store.alarms import AlarmRepository
 from minepos.store.audit import AuditLog
 from minepos.store.database import Database
+from minepos.store.deadletters import DeadLetterRepository
 from minepos.store.events import EventRepository
 from minepos.store.history import PositionHistory
 from minepos.store.retention import Retention, purge
@@ -35,6 +36,7 @@ class Store:
         self.alarms = AlarmRepository(self.db, self.writer)
         self.events = EventRepository(self.db, self.writer)
         self.history = PositionHistory(self.db, self.writer)
+        self.dead_letters = DeadLetterRepository(self.db, self.writer)
 
     def flush(self, timeout: float | None = 60.0) -> None:
         """Wait until everything queued so far is committed."""

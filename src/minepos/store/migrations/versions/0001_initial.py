@@ -124,8 +124,8 @@ def _create_event_tables() -> None:
         _id(),
         sa.Column("ts", sa.Float, nullable=False, index=True),
         sa.Column("gateway", sa.String(100), nullable=True, index=True),
-        sa.Column("transport", sa.String(16), nullable=True),
-        sa.Column("code", sa.String(32), nullable=False),
+        sa.Column("transport", sa.String(16), nullable=False),
+        sa.Column("decoder", sa.String(64), nullable=False),
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("payload", sa.Text, nullable=False),
     )

@@ -1,0 +1,237 @@
+"""Live state: per tag and person the current place, zones, level, status and last report.
+
+`LiveState` eats raw measurements (status, events, which anchors are alive) and the engine's
+estimates (places). Zone membership has a spatial hysteresis: a tag enters a zone the moment its
+estimate is inside, and leaves only once it is ``zone_exit_margin_m`` past the boundary, so a
+person standing on a boundary does not make the headcount and the zone alarms flap.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from minepos.engine.estimate import Estimate, Span
+from minepos.measurement import Measurement
+from minepos.mine import Mine
+from minepos.safety.events import ZoneTransition
+from minepos.safety.settings import SafetySettings
+
+__all__ = ["Headcount", "LiveState", "TagState", "TagStatus"]
+
+log = logging.getLogger(__name__)
+
+TagStatus = Literal["moving", "motionless", "sos", "lost", "surface"]
+
+
+@dataclass(slots=True)
+class TagState:
+    """Everything known now about one tag and the person carrying it."""
+
+    tag: str
+    person: str | None = None
+    name: str | None = None
+    role: str | None = None
+    tunnel: str | None = None
+    offset_m: float | None = None
+    xyz: tuple[float, float, float] | None = None
+    interval: tuple[Span, ...] = ()
+    uncertainty_m: float | None = None
+    speed_mps: float = 0.0
+    level: str | None = None
+    zones: frozenset[str] = frozenset()
+    placed_at: float | None = None
+    first_heard: float | None = None
+    last_measurement: float | None = None
+    motion: bool | None = None
+    still_since: float | None = None
+    battery_pct: float | None = None
+    sos_at: float | None = None
+    fall_at: float | None = None
+    underground: bool = False
+    #: when this stay underground began (reset on the surface), for overtime and card anomalies
+    down_since: float | None = None
+    lamp_in_at: float | None = None
+
+    @property
+    def who(self) -> str:
+        """The person id, or the tag when the tag is not issued to anyone known."""
+        return self.person or self.tag
+
+    def silent_for(self, now: float) -> float:
+        """Seconds since the tag was last heard (infinite if never)."""
+        return float("inf") if self.last_measurement is None else now - self.last_measurement
+
+    def status(self, now: float, tag_lost_s: float) -> TagStatus:
+        """moving, motionless, sos, lost, or surface."""
+        if not self.underground:
+            return "surface"
+        if self.sos_at is not None:
+            return "sos"
+        if self.silent_for(now) >= tag_lost_s:
+            return "lost"
+        return "motionless" if self.motion is False else "moving"
+
+    def place(self) -> dict[str, Any]:
+        """Last known place, as the rescue team reads it."""
+        return {
+            "tunnel": self.tunnel,
+            "offset_m": self.offset_m,
+            "level": self.level,
+            "zones": sorted(self.zones),
+            "interval": [
+                {"tunnel": s.tunnel, "from_m": s.from_m, "to_m": s.to_m} for s in self.interval
+            ],
+            "at": self.placed_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Headcount:
+    """People underground, in total, per level and per zone, at ``ts``."""
+
+    ts: float
+    underground: int
+    by_level: dict[str, int]
+    by_zone: dict[str, int]
+    people: frozenset[str] = field(default_factory=frozenset)
+
+    def counts(self) -> tuple[int, dict[str, int], dict[str, int]]:
+        """The numbers without the time (to see whether anything changed)."""
+        return self.underground, self.by_level, self.by_zone
+
+
+def _surface_levels(mine: Mine, settings: SafetySettings) -> frozenset[str]:
+    if settings.surface_levels is not None:
+        return frozenset(settings.surface_levels)
+    out = {lv.id for lv in mine.levels if "surface" in f"{lv.id} {lv.name}".lower()}
+    for z in mine.zones:
+        if z.kind == "lamp_room" and z.spans:
+            s = z.spans[0]
+            out.add(mine.level_at(s.tunnel, (s.from_m + s.to_m) / 2))
+    return frozenset(out)
+
+
+class LiveState:
+    """Per-tag state of the whole mine, updated by measurements and estimates."""
+
+    def __init__(self, mine: Mine, settings: SafetySettings | None = None) -> None:
+        self.mine = mine
+        self.settings = settings or SafetySettings()
+        self.tags: dict[str, TagState] = {}
+        self.anchor_heard: dict[str, float] = {}
+        self.started_at: float | None = None
+        self.surface_levels = _surface_levels(mine, self.settings)
+        self.surface_zones = frozenset(z.id for z in mine.zones if z.kind == "lamp_room")
+        self._people = {p.tag: p for p in mine.people}
+        self._zone_ids = np.array([z.id for z in mine.zones], dtype=object)
+
+    def tag(self, tag: str) -> TagState:
+        """The state of a tag, created on first sight."""
+        st = self.tags.get(tag)
+        if st is None:
+            p = self._people.get(tag)
+            st = TagState(tag, p.id if p else None, p.name if p else None, p.role if p else None)
+            self.tags[tag] = st
+        return st
+
+    def observe(self, measurements: Iterable[Measurement]) -> list[Measurement]:
+        """Take raw measurements; return the lamp room events among them, in order."""
+        lamp: list[Measurement] = []
+        for m in measurements:
+            if self.started_at is None:
+                self.started_at = m.ts
+            if m.anchor is not None:
+                self.anchor_heard[m.anchor] = max(m.ts, self.anchor_heard.get(m.anchor, m.ts))
+            if m.event in ("lamp_out", "lamp_in"):
+                lamp.append(m)  # the lamp room's reader, not the tag itself speaking
+                continue
+            st = self.tag(m.tag)
+            if st.first_heard is None:
+                st.first_heard = m.ts
+            st.last_measurement = max(m.ts, st.last_measurement or m.ts)
+            self._status(st, m)
+        return lamp
+
+    @staticmethod
+    def _status(st: TagState, m: Measurement) -> None:
+        if m.motion is not None:
+            if m.motion:
+                st.still_since = None
+                st.fall_at = None
+            elif st.still_since is None:
+                st.still_since = m.ts
+            st.motion = m.motion
+        if m.battery_pct is not None:
+            st.battery_pct = m.battery_pct
+        if m.event == "sos" and st.sos_at is None:
+            st.sos_at = m.ts
+        elif m.event == "sos_cancel":
+            st.sos_at = None
+        elif m.event == "fall" and st.fall_at is None:
+            st.fall_at = m.ts
+
+    def place(self, estimates: Sequence[Estimate]) -> list[ZoneTransition]:
+        """Take the engine's estimates; return the zone entries and exits they cause."""
+        known = [e for e in estimates if e.tunnel in self.mine.tunnel_index]
+        if len(known) < len(estimates):
+            log.warning("%d estimates on unknown tunnels ignored", len(estimates) - len(known))
+        if not known:
+            return []
+        idx = np.array([self.mine.tunnel_index[e.tunnel] for e in known], dtype=np.intp)
+        off = np.array([e.offset_m for e in known], dtype=np.float64)
+        margin = self.settings.zone_exit_margin_m
+        inside = self.mine.zone_mask(idx, off)
+        near = (
+            inside | self.mine.zone_mask(idx, off - margin) | self.mine.zone_mask(idx, off + margin)
+        )
+        levels = self.mine.level_index_at(idx, off)
+        out: list[ZoneTransition] = []
+        for i, e in enumerate(known):
+            st = self.tag(e.tag)
+            now_in = frozenset(self._zone_ids[inside[i]])
+            stay = frozenset(z for z in st.zones if near[i, self.mine.zone_index[z]])
+            zones = now_in | stay
+            for z in sorted(zones - st.zones):
+                out.append(ZoneTransition(e.ts, e.tag, st.person, z, "enter"))
+            for z in sorted(st.zones - zones):
+                out.append(ZoneTransition(e.ts, e.tag, st.person, z, "leave"))
+            st.zones = zones
+            st.tunnel, st.offset_m, st.xyz = e.tunnel, e.offset_m, e.xyz
+            st.interval, st.uncertainty_m, st.speed_mps = e.interval, e.uncertainty_m, e.speed_mps
+            st.level = self.mine.levels[int(levels[i])].id
+            st.placed_at = e.ts
+            self._set_underground(st, e.ts)
+        return out
+
+    def _set_underground(self, st: TagState, ts: float) -> None:
+        settling = st.lamp_in_at is not None and ts - st.lamp_in_at < self.settings.lamp_in_settle_s
+        # just after lamp_in the estimate may still lag below ground: the lamp room is believed
+        st.underground = not settling and not self.on_surface(st)
+        if not st.underground:
+            st.down_since = None
+        elif st.down_since is None:
+            st.down_since = ts
+
+    def on_surface(self, st: TagState) -> bool:
+        """True where the place is on a surface level or in the lamp room."""
+        return st.level in self.surface_levels or bool(st.zones & self.surface_zones)
+
+    def headcount(self, ts: float) -> Headcount:
+        """Count each person underground once, by their level and zones."""
+        by_level: dict[str, int] = {}
+        by_zone: dict[str, int] = {}
+        people: set[str] = set()
+        for st in self.tags.values():
+            if not st.underground or st.who in people:
+                continue
+            people.add(st.who)
+            if st.level is not None:
+                by_level[st.level] = by_level.get(st.level, 0) + 1
+            for z in st.zones:
+                by_zone[z] = by_zone.get(z, 0) + 1
+        return Headcount(ts, len(people), by_level, by_zone, frozenset(people))
