@@ -1,0 +1,290 @@
+"""DXF import: a surveyor's plan (lines and polylines on layers) becomes a mine file.
+
+`import_dxf` reads the plan (`dxf_read`), builds the tunnel graph (`dxf_graph`), groups the
+elevations into levels, names everything and checks the result with the same checks as
+``minepos mine check``; `register` adds ``minepos import-dxf`` to the command line.
+See docs/dxf.md for the surveyor's side.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+import yaml
+from numpy.typing import NDArray
+
+from minepos.errors import InputError
+from minepos.mine.dxf_graph import TunnelGraph, build_graph
+from minepos.mine.dxf_levels import assign_levels
+from minepos.mine.dxf_read import (
+    UNIT_FACTORS,
+    LayerMap,
+    PlanLines,
+    parse_layer_map,
+    read_plan,
+    safe_id,
+)
+from minepos.mine.loader import parse_mine_file
+from minepos.mine.schema import ANCHOR_TECHS, TUNNEL_KINDS
+
+__all__ = ["DxfImport", "DxfOptions", "import_dxf", "import_dxf_command", "register", "to_yaml"]
+
+FloatArray = NDArray[np.float64]
+
+#: a segment whose run is at most this fraction of its rise is vertical: a shaft, whatever its layer
+STEEP_RUN_PER_RISE = 0.1
+_SHAFT = TUNNEL_KINDS.index("shaft")
+_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class DxfOptions:
+    """How to read a plan; the defaults suit a plan drawn in metres with 0.5 m drafting slack."""
+
+    layers: LayerMap | None = None
+    snap_m: float = 0.5
+    level_gap_m: float = 15.0
+    units: str = "auto"
+    mine_id: str | None = None
+    name: str | None = None
+    timezone: str = "UTC"
+    anchors_layer: str | None = None
+    anchor_tech: str = "uwb"
+
+
+@dataclass
+class DxfImport:
+    """The mine file (a dict in CONTRACT section 1 form, already checked) and notes for the user."""
+
+    data: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def import_dxf(path: str | Path, options: DxfOptions | None = None) -> DxfImport:
+    """Turn a DXF plan into a checked mine file; raise `InputError` saying what is wrong."""
+    opts = options or DxfOptions()
+    path = Path(path)
+    lines = read_plan(path, opts.layers, opts.units, opts.anchors_layer)
+    notes = list(lines.notes)
+    if len(lines.ends) == 0:
+        raise InputError(
+            f"{path}: no tunnels: no lines or polylines on the imported layers\n" + "\n".join(notes)
+        )
+    ends, style_kind, style = _styles(lines)
+    graph = build_graph(ends, style, opts.snap_m)
+    if not graph.chains:
+        raise InputError(
+            f"{path}: no tunnels: every line is shorter than --snap "
+            f"{opts.snap_m:g} m\n" + "\n".join(notes)
+        )
+    data = _mine_dict(path, opts, graph, style_kind, lines)
+    spec = parse_mine_file(data, f"{path} (imported)")
+    kinds = Counter(t.kind for t in spec.tunnels)
+    notes.append(
+        f"mine {spec.mine.id}: {len(spec.levels)} levels "
+        f"({', '.join(lv.id for lv in spec.levels)}), "
+        f"{len(spec.nodes)} nodes, {len(spec.tunnels)} tunnels ("
+        + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+        + f") from {len(ends)} segments"
+    )
+    return DxfImport(data, notes)
+
+
+def _styles(lines: PlanLines) -> tuple[FloatArray, list[int], NDArray[np.intp]]:
+    """Drop zero-length segments, make vertical ones shafts; number each (layer, kind) pair."""
+    d = lines.ends[:, 1] - lines.ends[:, 0]
+    keep = np.linalg.norm(d, axis=1) > 1e-9
+    ends, d = lines.ends[keep], d[keep]
+    kind = lines.kind[keep].copy()
+    rise = np.abs(d[:, 2])
+    run = np.hypot(d[:, 0], d[:, 1])
+    kind[(run <= STEEP_RUN_PER_RISE * rise) & (rise > 0)] = _SHAFT
+    pairs, style = np.unique(
+        np.stack([lines.layer[keep], kind], axis=1), axis=0, return_inverse=True
+    )
+    return ends, [int(k) for k in pairs[:, 1]], style.reshape(-1)
+
+
+def _mine_dict(
+    path: Path, opts: DxfOptions, graph: TunnelGraph, style_kind: list[int], lines: PlanLines
+) -> dict[str, Any]:
+    xyz = graph.xyz
+    tunnels: list[tuple[str, list[int]]] = []
+    for chain in graph.chains:
+        kind = TUNNEL_KINDS[style_kind[chain.style]]
+        pts = list(chain.points)
+        if kind == "shaft" and xyz[pts[0], 2] < xyz[pts[-1], 2]:
+            pts.reverse()  # shafts run from the top down
+        tunnels.append((kind, pts))
+    node_ids: dict[int, str] = {}
+    for _, pts in tunnels:
+        for p in (pts[0], pts[-1]):
+            node_ids.setdefault(p, f"n{len(node_ids) + 1}")
+    levels, tunnel_level = assign_levels(xyz, tunnels, opts.level_gap_m)
+    counts: Counter[str] = Counter()
+    tunnel_rows = []
+    for (kind, pts), level in zip(tunnels, tunnel_level, strict=True):
+        counts[kind] += 1
+        row: dict[str, Any] = {
+            "id": f"{kind}{counts[kind]}",
+            "from": node_ids[pts[0]],
+            "to": node_ids[pts[-1]],
+            "kind": kind,
+        }
+        if len(pts) > 2:
+            row["via"] = [_xyz(xyz[p]) for p in pts[1:-1]]
+        if level is not None:
+            row["level"] = level
+        tunnel_rows.append(row)
+    data: dict[str, Any] = {
+        "mine": {
+            "id": opts.mine_id or safe_id(path.stem, "mine"),
+            "name": opts.name or path.stem or "mine",
+            "timezone": opts.timezone,
+        },
+        "levels": levels,
+        "nodes": [{"id": nid, "xyz": _xyz(xyz[p])} for p, nid in node_ids.items()],
+        "tunnels": tunnel_rows,
+    }
+    if lines.anchors:
+        data["anchors"] = _anchors(lines, opts.anchor_tech)
+    return data
+
+
+def _anchors(lines: PlanLines, tech: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for k, anchor in enumerate(lines.anchors, start=1):
+        aid = safe_id(anchor.name, f"a{k}") if anchor.name else f"a{k}"
+        while aid in seen:
+            aid = f"{aid}_{k}"
+        seen.add(aid)
+        out.append({"id": aid, "tech": tech, "at": {"xyz": list(map(_round, anchor.xyz))}})
+    return out
+
+
+def _xyz(p: FloatArray) -> list[float]:
+    return [_round(float(c)) for c in p]
+
+
+def _round(v: float) -> float:
+    r = round(v, 3)
+    return r + 0.0  # no "-0.0" in the file
+
+
+def to_yaml(data: dict[str, Any]) -> str:
+    """The mine file as YAML with one item per line, the way CONTRACT section 1 shows it."""
+    out = []
+    for key, value in data.items():
+        if isinstance(value, list):
+            out.append(f"{key}:")
+            out += [f"  - {_flow(item)}" for item in value]
+        else:
+            out.append(f"{key}: {_flow(value)}")
+    return "\n".join(out) + "\n"
+
+
+def _flow(value: Any) -> str:
+    text = yaml.safe_dump(
+        value, default_flow_style=True, width=1 << 30, allow_unicode=True, sort_keys=False
+    )
+    return text.strip().removesuffix("...").strip()
+
+
+# -- command line ----------------------------------------------------------------------------
+
+
+def import_dxf_command(
+    plan: Annotated[Path, typer.Argument(help="the DXF plan", show_default=False)],
+    layers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--layers",
+            help="kind=LAYER,... (e.g. drift=DRIFTS,shaft=SHAFTS); "
+            "layers not named are ignored; * and ? are wildcards; repeatable",
+        ),
+    ] = None,
+    snap: Annotated[
+        float,
+        typer.Option(
+            "--snap",
+            min=0.001,
+            max=100.0,
+            help="metres: nearer ends are one node, lines passing nearer meet",
+        ),
+    ] = 0.5,
+    level_gap: Annotated[
+        float,
+        typer.Option(
+            "--level-gap", min=0.1, help="metres: elevations closer than this are one level"
+        ),
+    ] = 15.0,
+    units: Annotated[
+        str, typer.Option(help="drawing units: auto ($INSUNITS) or " + "|".join(UNIT_FACTORS))
+    ] = "auto",
+    mine_id: Annotated[
+        str | None, typer.Option("--id", help="mine id (default: file name)")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="mine name (default: file name)")] = None,
+    timezone: Annotated[str, typer.Option(help="the mine's time zone")] = "UTC",
+    anchors_layer: Annotated[
+        str | None,
+        typer.Option("--anchors-layer", help="layer whose POINTs and blocks are anchors"),
+    ] = None,
+    anchor_tech: Annotated[str, typer.Option(help="tech of those anchors: uwb|ble|rfid")] = "uwb",
+    fmt: Annotated[str, typer.Option("--format", help="yaml or json")] = "yaml",
+) -> None:
+    """Turn a DXF mine plan into a mine file on standard output (notes go to standard error)."""
+    opts = DxfOptions(
+        _layer_option(layers),
+        snap,
+        level_gap,
+        _choice(units, "--units", ("auto", *UNIT_FACTORS)),
+        _id_option(mine_id),
+        name,
+        timezone,
+        anchors_layer,
+        _choice(anchor_tech, "--anchor-tech", ANCHOR_TECHS),
+    )
+    if fmt not in ("yaml", "json"):
+        raise typer.BadParameter("must be yaml or json", param_hint="--format")
+    result = import_dxf(plan, opts)
+    for note in result.notes:
+        typer.echo(note, err=True)
+    if fmt == "json":
+        typer.echo(json.dumps(result.data, indent=1))
+    else:
+        typer.echo(to_yaml(result.data), nl=False)
+
+
+def _layer_option(values: list[str] | None) -> LayerMap | None:
+    if not values:
+        return None
+    try:
+        return parse_layer_map(values)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--layers") from exc
+
+
+def _choice(value: str, option: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"'{value}' is not one of {', '.join(allowed)}", param_hint=option)
+    return value
+
+
+def _id_option(value: str | None) -> str | None:
+    if value is not None and not _ID.match(value):
+        raise typer.BadParameter("letters, digits and _ . : - only, at most 64", param_hint="--id")
+    return value
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``import-dxf`` to the main app."""
+    app.command("import-dxf")(import_dxf_command)

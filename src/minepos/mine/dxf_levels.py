@@ -1,0 +1,114 @@
+"""Levels of an imported plan: the elevations where the near-flat workings lie, grouped.
+
+Each near-flat piece of a non-shaft, non-ramp tunnel is a sample of its mid elevation weighted by
+its length; shaft ends (collars and landings) are samples of almost no weight, so a shaft collar
+far from any working still makes a level (the surface). Samples sorted by elevation are split
+where two neighbours are more than ``gap`` apart; each group is a level at its weighted median.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["FLAT_GRADE", "assign_levels", "level_names"]
+
+FloatArray = NDArray[np.float64]
+
+#: pieces steeper than this (rise over run) are not level workings (haulage drifts keep under 5 %)
+FLAT_GRADE = 0.15
+#: tunnel kinds that join levels rather than lie on one
+_JOINING = frozenset({"shaft", "ramp", "incline"})
+_TINY = 1e-6
+
+
+def assign_levels(
+    xyz: FloatArray, tunnels: Sequence[tuple[str, Sequence[int]]], gap: float
+) -> tuple[list[dict[str, Any]], list[str | None]]:
+    """Levels (mine-file rows, top first) and, per tunnel, a level id where elevation misleads.
+
+    ``tunnels`` are ``(kind, point indices into xyz)``. Every level returned has tunnels: a level
+    that no tunnel would be counted on is left out.
+    """
+    z, w, owner = _samples(xyz, tunnels)
+    order = np.argsort(-z, kind="stable")
+    z, w, owner = z[order], w[order], owner[order]
+    group = np.concatenate([[0], np.cumsum(np.diff(-z) > gap)]).astype(np.intp)
+    n = int(group[-1]) + 1
+    level_z = np.array([_weighted_median(z[group == g], w[group == g]) for g in range(n)])
+    only_shafts = [bool(np.all(w[group == g] <= _TINY)) for g in range(n)]
+    # a tunnel is pinned to its group's level when its own points would be counted elsewhere
+    pinned: list[int | None] = []
+    for t, (kind, pts) in enumerate(tunnels):
+        groups = set(group[owner == t].tolist()) if kind not in _JOINING else set()
+        nearest = {int(np.argmin(np.abs(level_z - xyz[p, 2]))) for p in pts}
+        pinned.append(groups.pop() if len(groups) == 1 and nearest != groups else None)
+    used = set()
+    for (_, pts), pin in zip(tunnels, pinned, strict=True):
+        used |= (
+            {pin} if pin is not None else {int(np.argmin(np.abs(level_z - xyz[p, 2]))) for p in pts}
+        )
+    keep = sorted(used)
+    ids = level_names(level_z[keep], [only_shafts[g] for g in keep], gap)
+    levels = [
+        {"id": i, "name": name, "z": round(float(level_z[g]), 2) + 0.0}
+        for g, (i, name) in zip(keep, ids, strict=True)
+    ]
+    id_of = {g: ids[k][0] for k, g in enumerate(keep)}
+    return levels, [None if pin is None else id_of[pin] for pin in pinned]
+
+
+def _samples(
+    xyz: FloatArray, tunnels: Sequence[tuple[str, Sequence[int]]]
+) -> tuple[FloatArray, FloatArray, NDArray[np.intp]]:
+    """Elevation samples, their weights, and the tunnel each comes from."""
+    z: list[float] = []
+    w: list[float] = []
+    owner: list[int] = []
+    for t, (kind, pts) in enumerate(tunnels):
+        p = xyz[list(pts)]
+        if kind == "shaft":
+            z += [float(p[0, 2]), float(p[-1, 2])]
+            w += [_TINY, _TINY]
+            owner += [t, t]
+        elif kind not in _JOINING:
+            d = np.diff(p, axis=0)
+            run = np.hypot(d[:, 0], d[:, 1])
+            flat = np.abs(d[:, 2]) <= FLAT_GRADE * run
+            z += ((p[:-1, 2] + p[1:, 2]) / 2)[flat].tolist()
+            w += np.linalg.norm(d, axis=1)[flat].tolist()
+            owner += [t] * int(flat.sum())
+    if not z:  # only ramps (or steep drifts): every point stands for itself
+        for _, pts in tunnels:
+            z += [float(xyz[q, 2]) for q in pts]
+            w += [1.0] * len(pts)
+            owner += [-1] * len(pts)
+    return np.array(z), np.array(w), np.array(owner, dtype=np.intp)
+
+
+def _weighted_median(z: FloatArray, w: FloatArray) -> float:
+    order = np.argsort(z)
+    cum = np.cumsum(w[order])
+    return float(z[order][int(np.searchsorted(cum, cum[-1] / 2))])
+
+
+def level_names(zs: FloatArray, only_shafts: list[bool], gap: float) -> list[tuple[str, str]]:
+    """``(id, name)`` per level, top first: ``surface`` for the top one at about 0 m or made of
+    shaft collars only, else ``h<z>`` / ``Horizon <z>`` with z rounded to the metre."""
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for k, z in enumerate(zs):
+        top = k == 0 and len(zs) > 1 and (abs(z) <= gap or only_shafts[k])
+        if top:
+            lid, name = "surface", "Surface"
+        else:
+            lid, name = f"h{round(float(z)):d}", f"Horizon {round(float(z)):d}"
+        base, n = lid, 2
+        while lid in seen:
+            lid, n = f"{base}_{n}", n + 1
+        seen.add(lid)
+        out.append((lid, name))
+    return out
