@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
@@ -59,8 +60,12 @@ class AlarmRepository:
         self.db = db
         self.writer = writer
 
-    def record(self, changes: list[AlarmChange]) -> Receipt:
+    def record(self, changes: Sequence[AlarmChange]) -> Receipt:
         """Store alarm changes (raised, acknowledged, cleared); an acknowledgement is audited."""
+        return self.writer.submit(Statement(self.statement(changes)))
+
+    def statement(self, changes: Sequence[AlarmChange]) -> Callable[[Connection], None]:
+        """The writes for alarm changes, to run inside a bigger writer task."""
         rows = {c.alarm.id: _row(c.alarm) for c in changes}  # the latest state of each wins
         audits = [
             {
@@ -75,11 +80,12 @@ class AlarmRepository:
         ]
 
         def run(conn: Connection) -> None:
-            upsert(conn, alarms, list(rows.values()), ["id"])
+            if rows:
+                upsert(conn, alarms, list(rows.values()), ["id"])
             if audits:
                 conn.execute(audit_log.insert(), audits)
 
-        return self.writer.submit(Statement(run))
+        return run
 
     def get(self, alarm: str) -> Alarm | None:
         """One alarm by id."""

@@ -1,0 +1,106 @@
+"""Publishing alarm changes and the headcount: the `AlarmPublisher` protocol and its MQTT form.
+
+Topics (CONTRACT section 3): ``minepos/<mine>/alarms`` gets each alarm change (QoS 1, not
+retained: every change matters, not only the last), ``minepos/<mine>/headcount`` the headcount
+(QoS 1, retained, so a console that connects sees the count at once).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from minepos.errors import InputError, MineposError
+from minepos.safety.alarms import AlarmChange
+from minepos.safety.state import Headcount
+
+__all__ = ["AlarmPublisher", "MqttAlarmPublisher", "NullPublisher", "headcount_payload"]
+
+log = logging.getLogger(__name__)
+
+
+class AlarmPublisher(Protocol):
+    """Where alarm changes and headcounts go once they are stored."""
+
+    def publish_changes(self, changes: Sequence[AlarmChange]) -> None:
+        """Send alarm changes, in order."""
+
+    def publish_headcount(self, headcount: Headcount, unaccounted: Sequence[Any] = ()) -> None:
+        """Send the current headcount."""
+
+
+class NullPublisher:
+    """Publishes nothing (replay, tests, a mine without a broker)."""
+
+    def publish_changes(self, changes: Sequence[AlarmChange]) -> None:
+        """Drop."""
+
+    def publish_headcount(self, headcount: Headcount, unaccounted: Sequence[Any] = ()) -> None:
+        """Drop."""
+
+
+def headcount_payload(headcount: Headcount, unaccounted: Sequence[Any] = ()) -> dict[str, Any]:
+    """The headcount as JSON (as in ``GET /mines/<mine>/headcount``)."""
+    return {
+        "ts": headcount.ts,
+        "underground": headcount.underground,
+        "by_level": headcount.by_level,
+        "by_zone": headcount.by_zone,
+        "unaccounted": [u.to_dict() if hasattr(u, "to_dict") else u for u in unaccounted],
+    }
+
+
+class MqttAlarmPublisher:
+    """Publishes on an MQTT broker with paho (its own network thread)."""
+
+    def __init__(self, url: str, mine: str, *, client_id: str = "", timeout_s: float = 5.0) -> None:
+        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
+            raise InputError(f"MQTT URL {url!r}: expected mqtt://host[:port]")
+        self.topic_alarms = f"minepos/{mine}/alarms"
+        self.topic_headcount = f"minepos/{mine}/headcount"
+        self._connected = threading.Event()
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        self._client.on_connect = self._on_connect
+        if parts.username:
+            self._client.username_pw_set(parts.username, parts.password)
+        try:
+            self._client.connect(parts.hostname, parts.port or 1883, keepalive=30)
+        except OSError as exc:
+            raise MineposError(f"cannot reach the MQTT broker at {url}: {exc}") from exc
+        self._client.loop_start()
+        if not self._connected.wait(timeout_s):
+            self.close()
+            raise MineposError(f"MQTT broker at {url} did not accept the connection")
+
+    def _on_connect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if not reason.is_failure:
+            self._connected.set()
+        else:
+            log.error("MQTT connection refused: %s", reason)
+
+    def _send(self, topic: str, payload: dict[str, Any], retain: bool = False) -> None:
+        info = self._client.publish(topic, json.dumps(payload, separators=(",", ":")), 1, retain)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            log.warning("MQTT publish to %s failed: %s", topic, mqtt.error_string(info.rc))
+
+    def publish_changes(self, changes: Sequence[AlarmChange]) -> None:
+        """One message per change on ``minepos/<mine>/alarms``."""
+        for change in changes:
+            self._send(self.topic_alarms, change.to_dict())
+
+    def publish_headcount(self, headcount: Headcount, unaccounted: Sequence[Any] = ()) -> None:
+        """The retained headcount on ``minepos/<mine>/headcount``."""
+        self._send(self.topic_headcount, headcount_payload(headcount, unaccounted), retain=True)
+
+    def close(self) -> None:
+        """Disconnect (queued QoS 1 messages are sent first by paho's loop)."""
+        self._client.loop_stop()
+        self._client.disconnect()

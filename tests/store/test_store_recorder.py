@@ -1,0 +1,90 @@
+"""The monitor's ticks stored whole; a restarted monitor rebuilt from the store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minepos.engine.estimate import Estimate, Span
+from minepos.measurement import Measurement
+from minepos.mine import Mine, mine_from_dict
+from minepos.safety import SafetyMonitor
+from minepos.store import Store
+from minepos.store.recorder import SafetyRecorder
+
+T0 = 1_795_323_600.0  # 2026-11-22 05:00 UTC
+
+MINE: dict[str, Any] = {
+    "mine": {"id": "tiny", "name": "Tiny", "timezone": "UTC"},
+    "levels": [
+        {"id": "surface", "name": "Surface", "z": 0},
+        {"id": "h100", "name": "-100", "z": -100},
+    ],
+    "nodes": [
+        {"id": "top", "xyz": [0, 0, 0]},
+        {"id": "bottom", "xyz": [0, 0, -100]},
+        {"id": "east", "xyz": [500, 0, -100]},
+    ],
+    "tunnels": [
+        {"id": "shaft", "from": "top", "to": "bottom", "kind": "shaft"},
+        {"id": "drift", "from": "bottom", "to": "east", "kind": "drift"},
+    ],
+    "zones": [
+        {
+            "id": "goaf",
+            "name": "Goaf",
+            "kind": "restricted",
+            "spans": [{"tunnel": "drift", "from_m": 400, "to_m": 500}],
+        },
+    ],
+    "anchors": [{"id": "a1", "tech": "uwb", "at": {"tunnel": "drift", "offset_m": 450}}],
+    "people": [
+        {"id": "p1", "name": "A", "role": "miner", "tag": "t1"},
+        {"id": "p2", "name": "B", "role": "miner", "tag": "t2"},
+    ],
+}
+
+
+def _est(mine: Mine, tag: str, ts: float, offset: float) -> Estimate:
+    xyz = tuple(float(v) for v in mine.point_at_one("drift", offset))
+    return Estimate(tag, ts, "drift", offset, xyz, (Span("drift", offset, offset),), 1.0, 0.0, ts)  # type: ignore[arg-type]
+
+
+def _run(rec: SafetyRecorder, mine: Mine, start: float, seconds: int) -> float:
+    now = start
+    for i in range(seconds):
+        now = start + i
+        off1 = min(300.0 + 2 * i, 460.0)  # t1 walks into the goaf at offset 400
+        ms = [Measurement(now, t, anchor="a1", range_m=10.0) for t in ("t1", "t2")]
+        rec.tick(now, ms, [_est(mine, "t1", now, off1), _est(mine, "t2", now, 100.0)])
+    return now
+
+
+def test_ticks_are_stored_and_a_restart_rebuilds_the_state(db_url: str) -> None:
+    mine = mine_from_dict(MINE)
+    with Store(db_url, max_delay_s=0.01) as store:
+        rec = SafetyRecorder(store, SafetyMonitor(mine))
+        rec.tick(
+            T0, [Measurement(T0, "t1", event="lamp_out"), Measurement(T0, "t2", event="lamp_out")]
+        )
+        now = _run(rec, mine, T0 + 1, 90)
+        before = rec.monitor.headcount
+        active = [a.id for a in rec.monitor.book]
+        ack = rec.acknowledge(active[0], "dina", now, "seen")
+        store.flush()
+        assert [a.id for a in store.alarms.active()] == active
+        assert store.alarms.get(ack.alarm.id).acked_by == "dina"  # type: ignore[union-attr]
+        assert [e.event for e in store.events.lamp_events()] == ["lamp_out", "lamp_out"]
+        assert [(t.zone, t.direction) for t in store.events.transitions(person="p1")] == [
+            ("goaf", "enter")
+        ]
+        track = store.history.track("p1", T0, now + 1)
+        assert 40 <= len(track) <= 43  # 2 m/s for 80 s: kept every 4 m, then standing
+        assert store.history.headcount(T0, now + 1)[-1].underground == 2
+    with Store(db_url, max_delay_s=0.01) as store:
+        rec = SafetyRecorder(store, SafetyMonitor(mine))
+        hc = rec.restore(now + 30)
+        assert hc.counts() == before.counts()
+        assert [a.id for a in rec.monitor.book] == active
+        assert rec.monitor.lamp.is_out("t1")
+        tick = rec.tick(now + 31)
+        assert tick.changes == []
