@@ -18,4 +18,10 @@ def mine() -> Mine:
 @pytest.fixture
 def driver(mine: Mine) -> Driver:
     """A driver over a monitor with default settings."""
-    return Driver(mine, SafetyMonitor(mine, SafetySettings(card_anomaly_warmup_s=0)))
+    return Driver(
+        mine,
+        SafetyMonitor(
+            mine,
+            SafetySettings(card_anomaly_warmup_s=0, shift_starts=("06:00", "14:00", "22:00")),
+        ),
+    )

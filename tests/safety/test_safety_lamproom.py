@@ -26,6 +26,10 @@ def test_a_lamp_out_belongs_to_the_nearest_shift_start() -> None:
     almaty = ShiftSchedule(["08:00"], 12, "Asia/Almaty")
     start, _ = almaty.shift_for(T0)  # 05:00 UTC is 10:00 in Almaty (UTC+5)
     assert _utc(start) == "03:00"
+    inferred = ShiftSchedule(None, 8)
+    burst = [T0 + 3600 + 300, T0 + 3600 + 2000, T0 + 3600 + 40]  # 06:05, 06:33, 06:00:40
+    assert {tuple(_utc(x) for x in inferred.shift_for(t)) for t in burst} == {("06:00", "14:00")}
+    assert [_utc(x) for x in inferred.shift_for(T0 + 9 * 3600 + 1200)] == ["14:15", "22:15"]
     with pytest.raises(InputError, match="time zone"):
         ShiftSchedule(["06:00"], 8, "Mars/Olympus")
 

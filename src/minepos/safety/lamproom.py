@@ -20,20 +20,38 @@ from minepos.safety.state import LiveState
 
 __all__ = ["LampRecord", "LampRoom", "ShiftSchedule", "Unaccounted"]
 
+_QUARTER_S = 900.0
+
 
 class ShiftSchedule:
-    """Shift start times (local) and length; finds the shift a lamp-out belongs to."""
+    """Shift start times and length; finds the shift a lamp-out belongs to.
 
-    def __init__(self, starts: Sequence[str], length_h: float, timezone: str = "UTC") -> None:
+    With ``starts`` (local HH:MM in the mine's time zone) a lamp-out belongs to the shift whose
+    start is nearest. Without, shifts are inferred from the lamp room itself: a lamp-out in the
+    first half of the current inferred shift belongs to it; any other starts a new shift at its
+    time rounded down to the quarter hour (lamps are issued from the start of a shift on).
+    """
+
+    def __init__(
+        self, starts: Sequence[str] | None, length_h: float, timezone: str = "UTC"
+    ) -> None:
         try:
             self.tz = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise InputError(f"mine timezone {timezone!r} is not a known time zone") from exc
-        self.starts = sorted(time.fromisoformat(s) for s in starts)
+        self.starts = sorted(time.fromisoformat(s) for s in starts) if starts else None
         self.length_s = length_h * 3600.0
+        self._inferred: float | None = None
+
+    @property
+    def configured(self) -> bool:
+        """True when shift times come from configuration, not from the lamp room."""
+        return self.starts is not None
 
     def shift_for(self, ts: float) -> tuple[float, float]:
-        """(start, end) of the shift whose start is nearest to ``ts``."""
+        """(start, end) of the shift a lamp-out at ``ts`` belongs to."""
+        if self.starts is None:
+            return self._infer(ts)
         day = datetime.fromtimestamp(ts, self.tz).date()
         best: float | None = None
         for d in (day - timedelta(days=1), day, day + timedelta(days=1)):
@@ -43,6 +61,12 @@ class ShiftSchedule:
                     best = start
         assert best is not None
         return best, best + self.length_s
+
+    def _infer(self, ts: float) -> tuple[float, float]:
+        s = self._inferred
+        if s is None or not s <= ts < s + self.length_s / 2:
+            s = self._inferred = ts - ts % _QUARTER_S
+        return s, s + self.length_s
 
 
 @dataclass(slots=True)
@@ -123,7 +147,8 @@ class LampRoom:
         """Take a tag found underground at start-up (no lamp record) as issued before the start."""
         st = self.state.tag(tag)
         rec = LampRecord(tag, st.person, out_at=ts)
-        rec.shift_end = self.schedule.shift_for(ts)[1]
+        # an inferred schedule knows nothing of a shift that began before it saw any lamp-out
+        rec.shift_end = self.schedule.shift_for(ts)[1] if self.schedule.configured else None
         self.records[tag] = rec
 
     def out_since(self, tag: str) -> float | None:

@@ -23,9 +23,10 @@ class SafetySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    shift_starts: tuple[str, ...] = Field(
-        default=("06:00", "14:00", "22:00"),
-        description="Local start times (HH:MM, mine time zone) of the shifts.",
+    shift_starts: tuple[str, ...] | None = Field(
+        default=None,
+        description="Local start times (HH:MM, mine time zone) of the shifts, e.g. "
+        "['06:00', '14:00', '22:00']; default: inferred from the lamp-out bursts.",
     )
     shift_h: float | None = Field(default=None, gt=0, description="Overrides the mine's shift_h.")
     man_down_s: float | None = Field(default=None, gt=0, description="Overrides man_down_s.")
@@ -80,7 +81,9 @@ class SafetySettings(BaseModel):
 
     @field_validator("shift_starts")
     @classmethod
-    def _check_starts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _check_starts(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is None:
+            return None
         if not value:
             raise ValueError("at least one shift start is needed")
         for v in value:
