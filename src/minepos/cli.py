@@ -31,6 +31,9 @@ def _register() -> None:
     from minepos.ingest import commands as ingest_commands
 
     ingest_commands.register(app)
+    from minepos.store import commands as store_commands
+
+    store_commands.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,96 @@
+"""``minepos replay`` from the command line: alarm changes as JSON lines, stored if asked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from minepos.measurement import Measurement
+from minepos.store import Store
+
+T0 = 1_795_323_600.0
+
+MINE = {
+    "mine": {"id": "tiny", "name": "Tiny", "timezone": "UTC"},
+    "levels": [
+        {"id": "surface", "name": "Surface", "z": 0},
+        {"id": "h100", "name": "-100", "z": -100},
+    ],
+    "nodes": [
+        {"id": "top", "xyz": [0, 0, 0]},
+        {"id": "bottom", "xyz": [0, 0, -100]},
+        {"id": "east", "xyz": [500, 0, -100]},
+    ],
+    "tunnels": [
+        {"id": "shaft", "from": "top", "to": "bottom", "kind": "shaft"},
+        {"id": "drift", "from": "bottom", "to": "east", "kind": "drift"},
+    ],
+    "zones": [
+        {
+            "id": "goaf",
+            "name": "Goaf",
+            "kind": "restricted",
+            "spans": [{"tunnel": "drift", "from_m": 400, "to_m": 500}],
+        },
+    ],
+    "anchors": [
+        {"id": "a1", "tech": "uwb", "at": {"tunnel": "drift", "offset_m": 100}},
+        {"id": "a2", "tech": "uwb", "at": {"tunnel": "drift", "offset_m": 450}},
+    ],
+    "people": [{"id": "p1", "name": "A", "role": "miner", "tag": "t1"}],
+}
+
+
+def _recording(path: Path) -> None:
+    ms = [Measurement(T0, "t1", event="lamp_out")]
+    for i in range(1, 60):
+        anchor = "a1" if i < 30 else "a2"  # enters the goaf at T0 + 30
+        ms.append(Measurement(T0 + i + 0.2, "t1", anchor=anchor, range_m=3.0))
+    ms.append(Measurement(T0 + 40.5, "t1", event="sos"))
+    lines = [m.to_json() for m in sorted(ms, key=lambda m: m.ts)]
+    lines.insert(5, '{"ts": "yesterday", "tag": "t1"}')
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _minepos(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from minepos.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_replay_writes_every_alarm_change_and_stores_them(tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(MINE))
+    _recording(tmp_path / "rec.jsonl")
+    db = f"sqlite:///{tmp_path}/replay.sqlite3"
+    run = _minepos(
+        "replay", "--mine", str(tmp_path / "mine.yaml"), str(tmp_path / "rec.jsonl"), "--db", db
+    )
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(x) for x in run.stdout.splitlines()]
+    assert [(x["kind"], x["state"], x["person"], x["zone"]) for x in lines] == [
+        ("restricted_zone", "raised", "p1", "goaf"),
+        ("sos", "raised", "p1", "goaf"),
+    ]
+    assert set(lines[0]) == {"ts", "alarm", "kind", "state", "tag", "person", "zone"}
+    assert lines[0]["ts"] == T0 + 31  # heard in the goaf at T0 + 30.2, the tick ending T0 + 31
+    assert lines[1]["ts"] == T0 + 40.5
+    assert "skipped 1 bad line(s); first: line 6" in run.stderr
+    with Store(db) as store:
+        assert sorted(a.kind for a in store.alarms.active()) == ["restricted_zone", "sos"]
+        assert len(store.events.lamp_events()) == 1
+
+
+def test_replay_of_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(MINE))
+    run = _minepos("replay", "--mine", str(tmp_path / "mine.yaml"), str(tmp_path / "nope.jsonl"))
+    assert run.returncode == 1
+    assert "nope.jsonl" in run.stderr
+    assert "Traceback" not in run.stderr
