@@ -25,6 +25,9 @@ def _register() -> None:
     from minepos.mine import commands as mine_commands
 
     mine_commands.register(app)
+    from minepos.sim import commands as sim_commands
+
+    sim_commands.register(app)
     from minepos.mine import dxf as dxf_commands
 
     dxf_commands.register(app)
