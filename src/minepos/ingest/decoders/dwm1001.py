@@ -24,8 +24,11 @@ _LEVELS: Final = 5  # dwm / node / <id> / uplink / location
 
 
 def node_id_from_topic(topic: str | None) -> str:
-    """The node id of a ``dwm/node/<id>/uplink/location`` topic; `FieldError` otherwise."""
-    parts = topic.split("/") if topic else []
+    """The node id of a ``[prefix/]dwm/node/<id>/uplink/location`` topic; `FieldError` otherwise.
+
+    A prefix is allowed for brokers that bridge several gateways under their own roots.
+    """
+    parts = topic.split("/")[-_LEVELS:] if topic else []
     if len(parts) != _LEVELS or parts[:2] != ["dwm", "node"] or parts[3:] != ["uplink", "location"]:
         raise FieldError(
             "wrong_topic", f"topic {topic!r:.120} is not dwm/node/<id>/uplink/location"

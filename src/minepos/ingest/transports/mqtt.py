@@ -1,0 +1,222 @@
+"""MQTT source: a persistent QoS 1 session that feeds every message to the ingest pipeline.
+
+The session survives broker restarts and our own reconnects (fixed client id, clean session
+off), so the broker keeps what arrives while we are away; reconnects back off exponentially.
+Each subscription names the decoder for its topic filter; the gateway name comes from a topic
+level or is fixed. Messages already received are kept in one queue across reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Annotated, Final, cast
+
+import aiomqtt
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from minepos.errors import InputError
+from minepos.ingest.decoders import DECODERS
+
+if TYPE_CHECKING:
+    from minepos.ingest.pipeline import IngestPipeline
+
+__all__ = ["MqttSource", "MqttSourceConfig", "MqttSubscription"]
+
+logger = logging.getLogger(__name__)
+
+_QUEUE_GAUGE_EVERY: Final = 64
+
+
+def _check_filter(topic: str) -> str:
+    levels = topic.split("/")
+    for i, level in enumerate(levels):
+        if ("+" in level and level != "+") or (
+            "#" in level and (level != "#" or i != len(levels) - 1)
+        ):
+            raise ValueError(f"{topic!r} is not a valid MQTT topic filter")
+    if not topic:
+        raise ValueError("the topic filter is empty")
+    return topic
+
+
+class MqttSubscription(BaseModel):
+    """One topic filter and how to read what arrives on it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    topic: str = Field(description="MQTT topic filter, e.g. 'dwm/node/+/uplink/location'")
+    decoder: str = Field(description=f"decoder name: one of {', '.join(sorted(DECODERS))}")
+    gateway: str | None = Field(
+        default=None, description="fixed gateway name for everything on this filter"
+    )
+    gateway_level: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="index of the topic level that names the gateway (0-based)"
+    )
+
+    @field_validator("topic")
+    @classmethod
+    def _valid_filter(cls, value: str) -> str:
+        return _check_filter(value)
+
+    @field_validator("decoder")
+    @classmethod
+    def _known_decoder(cls, value: str) -> str:
+        if value not in DECODERS:
+            raise ValueError(f"unknown decoder {value!r} (known: {', '.join(sorted(DECODERS))})")
+        return value
+
+    def gateway_for(self, topic: str) -> str:
+        """The gateway name for a message on `topic`."""
+        if self.gateway is not None:
+            return self.gateway
+        if self.gateway_level is not None:
+            levels = topic.split("/")
+            if self.gateway_level < len(levels) and levels[self.gateway_level]:
+                return levels[self.gateway_level][:64]
+        return self.decoder
+
+
+class MqttSourceConfig(BaseModel):
+    """Broker connection and subscriptions of the MQTT source."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default="127.0.0.1", description="broker host name or address")
+    port: int = Field(default=1883, ge=1, le=65535, description="broker TCP port")
+    mine: str = Field(default="demo", description="mine id in minepos/<mine>/ingest/<gateway>")
+    client_id: str = Field(
+        default="minepos-ingest",
+        description="fixed MQTT client id: the broker keeps this session while we are away",
+    )
+    username: str | None = Field(default=None, description="broker user name")
+    password: str | None = Field(default=None, description="broker password")
+    keepalive_s: int = Field(default=30, ge=5, description="MQTT keep-alive interval")
+    reconnect_min_s: float = Field(default=0.2, gt=0, description="first reconnect delay")
+    reconnect_max_s: float = Field(default=30.0, gt=0, description="longest reconnect delay")
+    subscriptions: list[MqttSubscription] | None = Field(
+        default=None,
+        description="topic filters and decoders; default: the canonical minepos/<mine>/ingest/+",
+    )
+
+    def effective_subscriptions(self) -> list[MqttSubscription]:
+        """The configured subscriptions, or the canonical ingest topic of the mine."""
+        if self.subscriptions:
+            return list(self.subscriptions)
+        return [
+            MqttSubscription(
+                topic=f"minepos/{self.mine}/ingest/+", decoder="canonical", gateway_level=3
+            )
+        ]
+
+
+class MqttSource:
+    """Subscribes with QoS 1 on a persistent session and hands each message to the pipeline."""
+
+    def __init__(self, config: MqttSourceConfig, pipeline: IngestPipeline) -> None:
+        self.config = config
+        self.pipeline = pipeline
+        self.subscriptions = config.effective_subscriptions()
+        missing = [s.decoder for s in self.subscriptions if s.decoder not in pipeline.decoders]
+        if missing:
+            raise InputError(f"MQTT subscriptions name unknown decoders: {', '.join(missing)}")
+        self.connected = asyncio.Event()
+        self.connects = 0
+        self.messages = 0
+        self.unmatched = 0
+        self._queue: asyncio.Queue[aiomqtt.Message] | None = None
+        self._routes: dict[str, MqttSubscription | None] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Receive until `stop` is set, reconnecting with exponential back-off."""
+        self._queue = asyncio.Queue()
+        delay = self.config.reconnect_min_s
+        while not stop.is_set():
+            connects = self.connects
+            try:
+                await self._session(stop)
+            except aiomqtt.MqttError as exc:
+                self.connected.clear()
+                if self.connects > connects:  # it was up for a while: start backing off afresh
+                    delay = self.config.reconnect_min_s
+                cfg = self.config
+                logger.warning("MQTT %s:%s: %s; retry in %.1f s", cfg.host, cfg.port, exc, delay)
+                await self._drain()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(delay * 2, cfg.reconnect_max_s)
+        await self._drain()
+
+    def _client(self) -> aiomqtt.Client:
+        shared = self._queue
+
+        def same_queue(maxsize: int = 0) -> asyncio.Queue[aiomqtt.Message]:
+            assert shared is not None
+            return shared
+
+        cfg = self.config
+        return aiomqtt.Client(
+            cfg.host,
+            cfg.port,
+            identifier=cfg.client_id,
+            clean_session=False,
+            username=cfg.username,
+            password=cfg.password,
+            keepalive=cfg.keepalive_s,
+            # one queue across reconnects: what was received before a disconnect is still decoded
+            queue_type=cast("type[asyncio.Queue[aiomqtt.Message]]", same_queue),
+        )
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        async with self._client() as client:
+            for sub in self.subscriptions:
+                await client.subscribe(sub.topic, qos=1)
+            self.connects += 1
+            self.connected.set()
+            logger.info("MQTT connected to %s:%s", self.config.host, self.config.port)
+            consume = asyncio.create_task(self._consume(client))
+            stopped = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({consume, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (consume, stopped):
+                if task not in done:
+                    task.cancel()
+            if consume in done:
+                consume.result()  # raises the MqttError that ended the session
+
+    async def _consume(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            self._handle(message)
+            if self.messages % _QUEUE_GAUGE_EVERY == 0 and self.pipeline.metrics is not None:
+                self.pipeline.metrics.set_queue_depth("mqtt", len(client.messages))
+
+    async def _drain(self) -> None:
+        """Decode what the last connection had received but not yet handed over."""
+        queue = self._queue
+        while queue is not None and not queue.empty():
+            self._handle(queue.get_nowait())
+
+    def _handle(self, message: aiomqtt.Message) -> None:
+        self.messages += 1
+        topic = message.topic.value
+        sub = self._route(topic, message.topic)
+        payload = message.payload
+        data = payload if isinstance(payload, bytes) else str(payload).encode()
+        if sub is None:
+            self.unmatched += 1
+            self.pipeline.accept(
+                data, None, "mqtt", decoder="unmatched", topic=topic, default_gateway="unmatched"
+            )
+            return
+        self.pipeline.accept(data, sub.gateway_for(topic), "mqtt", decoder=sub.decoder, topic=topic)
+
+    def _route(self, topic: str, parsed: aiomqtt.Topic) -> MqttSubscription | None:
+        try:
+            return self._routes[topic]
+        except KeyError:
+            pass
+        found = next((s for s in self.subscriptions if parsed.matches(s.topic)), None)
+        if len(self._routes) > 10_000:  # topics carry device ids; keep the cache bounded
+            self._routes.clear()
+        self._routes[topic] = found
+        return found
