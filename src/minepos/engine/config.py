@@ -1,0 +1,91 @@
+"""Tracker settings: particle count, motion model and measurement models, with their reasons.
+
+Every number here was chosen by the accuracy benchmark (bench/bench_accuracy.py, docs/engine.md);
+change one only with that benchmark beside you.
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["TrackerConfig"]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerConfig:
+    """Settings of the graph particle filter (`minepos.engine.Tracker`)."""
+
+    #: particles per tag; 128 keeps RMSE within 1.5x the bound at > 50k updates/s
+    particles: int = 128
+    # -- motion model (metres, seconds) ---------------------------------------------------------
+    #: white-acceleration density q (m^2/s^3) while walking along drifts
+    accel_q: float = 0.15
+    #: white-acceleration density in shafts: a cage accelerates at about 1 m/s^2
+    accel_q_shaft: float = 3.0
+    #: top speed along drifts, ramps, crosscuts (man-riders and belts run up to 5 m/s)
+    max_speed: float = 6.0
+    #: top speed in shafts (cage)
+    max_speed_shaft: float = 13.0
+    #: mean time between changes of gait (stop, start, turn back, board a vehicle), seconds
+    switch_s: float = 15.0
+    #: random position diffusion (m/sqrt(s)) on top of the speed, for steps and sway
+    pos_diffusion: float = 0.05
+    #: position diffusion of a tag whose motion flag says it stands still
+    still_diffusion: float = 0.01
+    # -- UWB ranges -----------------------------------------------------------------------------
+    #: line-of-sight range noise (m), including the uncalibrated bias left after calibration
+    range_sigma: float = 0.12
+    #: prior share of non-line-of-sight ranges
+    nlos_prob: float = 0.25
+    #: mean positive excess of an NLOS range (m); exponential
+    nlos_mean: float = 1.0
+    #: spread of the NLOS Gaussian part (m)
+    nlos_sigma: float = 0.25
+    #: share of gross outliers (reflections, wrong anchor), uniform over `outlier_span`
+    outlier_prob: float = 0.02
+    outlier_span: float = 100.0
+    # -- BLE RSSI (log-distance) ----------------------------------------------------------------
+    rssi_at_1m: float = -59.0
+    path_loss_exp: float = 2.0
+    rssi_sigma: float = 6.0
+    rssi_outlier_prob: float = 0.05
+    # -- presence (RFID readers, zone detection) ------------------------------------------------
+    #: default reading range when the mine file gives none (m)
+    presence_range: float = 10.0
+    #: likelihood of a detection far outside the reader's range (relative to inside)
+    presence_floor: float = 0.01
+    #: soft edge of the reading range (m)
+    presence_edge: float = 2.0
+    #: per-tick likelihood factor for being in range of a live reader that did not hear the tag
+    absence_factor: float = 0.5
+    #: a reader not heard from for this long is treated as silent (its silence says nothing)
+    reader_alive_s: float = 120.0
+    # -- position fixes from RTLS gateways ------------------------------------------------------
+    fix_sigma: float = 1.0
+    # -- resampling and the 95 % interval -------------------------------------------------------
+    #: resample when the effective sample size falls below this share of the particles
+    resample_below: float = 0.5
+    #: roughening after resampling (m): keeps particle diversity, widens the interval honestly
+    roughen: float = 0.03
+    #: the interval's half-width never falls below this (m): the range noise's own floor
+    min_half_width: float = 0.10
+    #: kernel bandwidth factor on the particles' spread for the density-ranked 95 % set
+    bandwidth: float = 0.5
+    #: the interval's probability mass
+    interval_mass: float = 0.95
+    #: most stretches one interval may have
+    max_spans: int = 12
+    # -- lifecycle ------------------------------------------------------------------------------
+    #: a tag silent this long is dropped (s)
+    forget_s: float = 3600.0
+    #: re-initialise a tag whose measurements fit none of its particles for this many ticks
+    lost_ticks: int = 3
+    #: mean log-likelihood per range below which the particles are taken as lost
+    lost_loglik: float = -8.0
+
+    def params(self) -> NDArray[np.float64]:
+        """All settings as one float array, in field order (what the kernel reads)."""
+        return np.array(astuple(self), dtype=np.float64)

@@ -1,0 +1,301 @@
+"""One engine tick for every tracked tag: predict, update, resample, summarise (numba).
+
+Particles live in ``(slots, P)`` arrays: tunnel ``pt``, offset ``ps``, signed speed ``pv`` and
+normalised log-weight ``lw``. A tag's measurements in the tick, sorted by time, are taken in
+groups of one timestamp: the particles are moved to that time, each measurement adds its
+log-likelihood, and the weights are normalised (systematic resampling with a small roughening
+when the effective sample size drops below ``resample_below * P``). The particles are then moved
+to the tick time, readers in range that stayed silent lower the weight of the particles they
+cover, and the estimate and its 95 % stretches are written to the output arrays.
+
+All randomness comes from numba's generator seeded with ``seed`` at the start of the tick, so a
+run is exactly reproducible from the tracker's ``np.random.Generator``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minepos.engine.config import TrackerConfig
+from minepos.engine.interval import summarize
+from minepos.engine.jit import jit
+from minepos.engine.likelihood import KIND_FIX, KIND_PRESENCE, loglik, lost_threshold
+from minepos.engine.motion import move, position, run_off_ends
+from minepos.engine.tables import MineTables
+
+__all__ = ["run_tick"]
+
+_F = list(TrackerConfig.__slots__)
+RESAMPLE, ROUGHEN, ABSENCE = (
+    _F.index("resample_below"),
+    _F.index("roughen"),
+    _F.index("absence_factor"),
+)
+
+
+@jit
+def _predict(
+    tab: MineTables,
+    prm: np.ndarray,
+    pt: np.ndarray,
+    ps: np.ndarray,
+    pv: np.ndarray,
+    k: int,
+    dt: float,
+    moving: int,
+) -> None:
+    for p in range(pt.shape[1]):
+        pt[k, p], ps[k, p], pv[k, p] = move(tab, prm, pt[k, p], ps[k, p], pv[k, p], dt, moving)
+
+
+@jit
+def _normalise(lw: np.ndarray, k: int) -> float:
+    """Normalise row ``k`` of the log-weights in place; return the effective sample size."""
+    m = lw[k].max()
+    total = 0.0
+    for p in range(lw.shape[1]):
+        total += math.exp(lw[k, p] - m)
+    shift = m + math.log(total)
+    ess_inv = 0.0
+    for p in range(lw.shape[1]):
+        lw[k, p] -= shift
+        ess_inv += math.exp(2.0 * lw[k, p])
+    return 1.0 / ess_inv
+
+
+@jit
+def _resample(
+    tab: MineTables,
+    prm: np.ndarray,
+    pt: np.ndarray,
+    ps: np.ndarray,
+    pv: np.ndarray,
+    lw: np.ndarray,
+    k: int,
+) -> None:
+    """Systematic resampling of row ``k``, then roughening along the tunnel."""
+    n = pt.shape[1]
+    t0, s0, v0, w0 = pt[k].copy(), ps[k].copy(), pv[k].copy(), np.exp(lw[k])
+    step = 1.0 / n
+    u = np.random.random() * step
+    cum = w0[0]
+    j = 0
+    for p in range(n):
+        while u > cum and j < n - 1:
+            j += 1
+            cum += w0[j]
+        s = s0[j] + prm[ROUGHEN] * np.random.standard_normal()
+        pt[k, p], ps[k, p], pv[k, p] = run_off_ends(tab, t0[j], s, v0[j])
+        lw[k, p] = -math.log(n)
+        u += step
+
+
+@jit
+def _update(
+    tab: MineTables,
+    prm: np.ndarray,
+    pt: np.ndarray,
+    ps: np.ndarray,
+    lw: np.ndarray,
+    k: int,
+    j0: int,
+    j1: int,
+    m_kind: np.ndarray,
+    m_anchor: np.ndarray,
+    m_val: np.ndarray,
+    m_xyz: np.ndarray,
+    ll: np.ndarray,
+    xyz: np.ndarray,
+) -> int:
+    """Apply measurements ``j0..j1`` (one timestamp) to row ``k``; return how many fit nothing."""
+    n = pt.shape[1]
+    for p in range(n):
+        xyz[p, 0], xyz[p, 1], xyz[p, 2] = position(tab, pt[k, p], ps[k, p])
+    bad = 0
+    for j in range(j0, j1):
+        kind = m_kind[j]
+        if kind == KIND_FIX:
+            src = m_xyz[j]
+            reach = 0.0
+        else:
+            a = m_anchor[j]
+            src = tab.a_xyz[a]
+            reach = tab.a_range[a]
+        for p in range(n):
+            d = math.sqrt(
+                (xyz[p, 0] - src[0]) ** 2 + (xyz[p, 1] - src[1]) ** 2 + (xyz[p, 2] - src[2]) ** 2
+            )
+            ll[p] = loglik(prm, kind, m_val[j], d, reach)
+        # log of the mean likelihood under the current weights: does the measurement fit at all?
+        top = -1e300
+        for p in range(n):
+            top = max(top, lw[k, p] + ll[p])
+        acc = 0.0
+        for p in range(n):
+            acc += math.exp(lw[k, p] + ll[p] - top)
+            lw[k, p] += ll[p]
+        if top + math.log(acc) < lost_threshold(prm, kind):
+            bad += 1
+    return bad
+
+
+@jit
+def _contains(arr: np.ndarray, n: int, x: int) -> bool:
+    # a plain loop: numba compiles it; `any(generator)` it does not
+    for i in range(n):  # noqa: SIM110
+        if arr[i] == x:
+            return True
+    return False
+
+
+@jit
+def _absence(
+    tab: MineTables,
+    prm: np.ndarray,
+    pt: np.ndarray,
+    ps: np.ndarray,
+    lw: np.ndarray,
+    k: int,
+    heard: np.ndarray,
+    n_heard: int,
+    alive: np.ndarray,
+) -> None:
+    """Lower particles in range of live RFID readers that did not hear the tag this tick."""
+    penalty = math.log(prm[ABSENCE])
+    for p in range(pt.shape[1]):
+        t = pt[k, p]
+        for r in range(tab.rd_ptr[t], tab.rd_ptr[t + 1]):
+            a = tab.rd_anchor[r]
+            if not alive[a] or _contains(heard, n_heard, a):
+                continue
+            x, y, z = position(tab, t, ps[k, p])
+            src = tab.a_xyz[a]
+            if (x - src[0]) ** 2 + (y - src[1]) ** 2 + (z - src[2]) ** 2 <= tab.a_range[a] ** 2:
+                lw[k, p] += penalty
+
+
+@jit
+def _tag_tick(
+    tab: MineTables,
+    prm: np.ndarray,
+    now: float,
+    k: int,
+    j0: int,
+    j1: int,
+    pt: np.ndarray,
+    ps: np.ndarray,
+    pv: np.ndarray,
+    lw: np.ndarray,
+    tag_time: np.ndarray,
+    moving: int,
+    m_ts: np.ndarray,
+    m_kind: np.ndarray,
+    m_anchor: np.ndarray,
+    m_val: np.ndarray,
+    m_xyz: np.ndarray,
+    alive: np.ndarray,
+    ll: np.ndarray,
+    xyz: np.ndarray,
+    heard: np.ndarray,
+) -> tuple[int, int]:
+    """Run one tag's tick; returns (measurements that fit nothing, measurements used)."""
+    n = pt.shape[1]
+    bad = 0
+    n_heard = 0
+    j = j0
+    while j < j1:
+        g = j
+        while g < j1 and m_ts[g] - m_ts[j] < 1e-3:
+            if m_kind[g] == KIND_PRESENCE:
+                heard[n_heard] = m_anchor[g]
+                n_heard += 1
+            g += 1
+        _predict(tab, prm, pt, ps, pv, k, m_ts[j] - tag_time[k], moving)
+        tag_time[k] = max(tag_time[k], m_ts[j])
+        bad += _update(tab, prm, pt, ps, lw, k, j, g, m_kind, m_anchor, m_val, m_xyz, ll, xyz)
+        if _normalise(lw, k) < prm[RESAMPLE] * n:
+            _resample(tab, prm, pt, ps, pv, lw, k)
+        j = g
+    _predict(tab, prm, pt, ps, pv, k, now - tag_time[k], moving)
+    tag_time[k] = max(tag_time[k], now)
+    if tab.rd_anchor.size > 0:
+        _absence(tab, prm, pt, ps, lw, k, heard, n_heard, alive)
+        if _normalise(lw, k) < prm[RESAMPLE] * n:
+            _resample(tab, prm, pt, ps, pv, lw, k)
+    return bad, j1 - j0
+
+
+@jit
+def run_tick(
+    tab: MineTables,
+    prm: np.ndarray,
+    seed: int,
+    now: float,
+    slots: np.ndarray,
+    pt: np.ndarray,
+    ps: np.ndarray,
+    pv: np.ndarray,
+    lw: np.ndarray,
+    tag_time: np.ndarray,
+    tag_moving: np.ndarray,
+    tag_bad: np.ndarray,
+    m_ptr: np.ndarray,
+    m_ts: np.ndarray,
+    m_kind: np.ndarray,
+    m_anchor: np.ndarray,
+    m_val: np.ndarray,
+    m_xyz: np.ndarray,
+    alive: np.ndarray,
+    out_t: np.ndarray,
+    out_s: np.ndarray,
+    out_v: np.ndarray,
+    out_n: np.ndarray,
+    out_st: np.ndarray,
+    out_slo: np.ndarray,
+    out_shi: np.ndarray,
+) -> None:
+    """Advance every tag in ``slots`` to ``now``; write estimates to ``out_*`` (row per slot).
+
+    ``m_ptr`` (len(slots)+1) delimits each slot's measurements in ``m_*``, sorted by time.
+    ``tag_bad`` counts consecutive ticks whose measurements fit none of the particles.
+    """
+    np.random.seed(seed)
+    n = pt.shape[1]
+    ll = np.empty(n)
+    xyz = np.empty((n, 3))
+    heard = np.empty(
+        max(1, int((m_ptr[1:] - m_ptr[:-1]).max()) if len(slots) else 1), dtype=np.int64
+    )
+    for i in range(len(slots)):
+        k = slots[i]
+        j0, j1 = m_ptr[i], m_ptr[i + 1]
+        bad, used = _tag_tick(
+            tab,
+            prm,
+            now,
+            k,
+            j0,
+            j1,
+            pt,
+            ps,
+            pv,
+            lw,
+            tag_time,
+            tag_moving[k],
+            m_ts,
+            m_kind,
+            m_anchor,
+            m_val,
+            m_xyz,
+            alive,
+            ll,
+            xyz,
+            heard,
+        )
+        if used > 0:
+            tag_bad[k] = tag_bad[k] + 1 if 2 * bad >= used else 0
+        out_t[i], out_s[i], out_v[i], out_n[i] = summarize(
+            tab, prm, pt[k], ps[k], pv[k], lw[k], out_st[i], out_slo[i], out_shi[i]
+        )

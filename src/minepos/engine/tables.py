@@ -1,0 +1,145 @@
+"""The mine as flat arrays for the kernel: segments, junctions, anchors, readers per tunnel.
+
+Built once per mine inside the engine (the mine model stays free of engine concerns). Also holds
+a dense sampling of the network that places new tags near the anchor that first heard them.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from minepos.engine.config import TrackerConfig
+from minepos.mine import Mine
+
+__all__ = ["TECH_BLE", "TECH_RFID", "TECH_UWB", "MineTables", "NetworkSamples", "build_tables"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+TECH_UWB, TECH_BLE, TECH_RFID = 0, 1, 2
+_TECH = {"uwb": TECH_UWB, "ble": TECH_BLE, "rfid": TECH_RFID}
+#: spacing of the network samples used to place new tags (m)
+_SAMPLE_STEP = 0.5
+
+
+class MineTables(NamedTuple):
+    """Arrays the kernel reads; shapes use T tunnels, S segments, N nodes, A anchors."""
+
+    seg_a: FloatArray  # (S, 3) segment start points
+    seg_dir: FloatArray  # (S, 3) unit directions
+    seg_off: FloatArray  # (S,) offset of the segment start within its tunnel
+    t_first: IntArray  # (T,) first segment of each tunnel
+    t_last: IntArray  # (T,) last segment of each tunnel
+    t_len: FloatArray  # (T,) tunnel lengths
+    t_from: IntArray  # (T,) node at offset 0
+    t_to: IntArray  # (T,) node at the far end
+    t_shaft: IntArray  # (T,) 1 for shafts (cage motion), else 0
+    inc_ptr: IntArray  # (N+1,) CSR of tunnel ends at each node
+    inc_tunnel: IntArray  # tunnel of each incident end
+    inc_end: IntArray  # 0: the tunnel's `from` end touches the node, 1: its `to` end
+    a_xyz: FloatArray  # (A, 3) anchor positions
+    a_tech: IntArray  # (A,) TECH_*
+    a_range: FloatArray  # (A,) reading range of presence readers (m)
+    rd_ptr: IntArray  # (T+1,) CSR of RFID readers whose range reaches each tunnel
+    rd_anchor: IntArray  # reader anchor indices
+
+
+class NetworkSamples:
+    """Points every half metre along every tunnel, with a k-d tree to find those near a place."""
+
+    def __init__(self, mine: Mine) -> None:
+        lengths = mine.geometry.lengths
+        counts = np.maximum(np.ceil(lengths / _SAMPLE_STEP).astype(np.int64), 1) + 1
+        self.tunnel = np.repeat(np.arange(len(lengths)), counts)
+        starts = np.cumsum(counts) - counts
+        frac = (np.arange(int(counts.sum())) - np.repeat(starts, counts)) / np.repeat(
+            counts - 1, counts
+        )
+        self.offset = frac * lengths[self.tunnel]
+        self.xyz = mine.point_at(self.tunnel, self.offset)
+        self.tree = cKDTree(self.xyz)
+
+    def near(self, xyz: FloatArray, radius: float) -> IntArray:
+        """Indices of the samples within ``radius`` of a point."""
+        return np.asarray(self.tree.query_ball_point(xyz, radius), dtype=np.int64)
+
+    def nearest(self, xyz: FloatArray, k: int) -> IntArray:
+        """Indices of the ``k`` samples nearest a point."""
+        _, idx = self.tree.query(xyz, k=min(k, len(self.offset)))
+        out: IntArray = np.atleast_1d(np.asarray(idx, dtype=np.int64))
+        return out
+
+
+def _incidence(mine: Mine) -> tuple[IntArray, IntArray, IntArray]:
+    n = len(mine.nodes)
+    ends: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for t in range(len(mine.tunnels)):
+        ends[int(mine.network.t_from[t])].append((t, 0))
+        ends[int(mine.network.t_to[t])].append((t, 1))
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(e) for e in ends])
+    flat = [x for e in ends for x in e]
+    tun = np.array([x[0] for x in flat], dtype=np.int64)
+    end = np.array([x[1] for x in flat], dtype=np.int64)
+    return ptr, tun, end
+
+
+def _segment_distance(
+    p: FloatArray, a: FloatArray, d: FloatArray, length: FloatArray
+) -> FloatArray:
+    """Distance from point ``p`` to each segment (start ``a``, unit ``d``, ``length``)."""
+    along = np.clip(((p - a) * d).sum(axis=1), 0.0, length)
+    foot = a + d * along[:, None]
+    return np.asarray(np.linalg.norm(p - foot, axis=1))
+
+
+def _readers(
+    mine: Mine, a_xyz: FloatArray, a_tech: IntArray, a_range: FloatArray
+) -> tuple[IntArray, IntArray]:
+    g = mine.geometry
+    n_t = len(mine.tunnels)
+    lists: list[list[int]] = [[] for _ in range(n_t)]
+    for k in np.flatnonzero(a_tech == TECH_RFID):
+        dist = _segment_distance(a_xyz[k], g.seg_a, g.seg_dir, g.seg_len)
+        for t in np.unique(g.seg_tunnel[dist <= a_range[k] + 1.0]):
+            lists[int(t)].append(int(k))
+    ptr = np.zeros(n_t + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in lists])
+    return ptr, np.array([k for x in lists for k in x], dtype=np.int64)
+
+
+def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
+    """Flatten ``mine`` into the arrays the kernel needs."""
+    g = mine.geometry
+    seg_off = g.seg_start - g.base[g.seg_tunnel]
+    ptr, tun, end = _incidence(mine)
+    a_xyz = np.array([a.xyz for a in mine.anchors], dtype=np.float64).reshape(-1, 3)
+    a_tech = np.array([_TECH[a.tech] for a in mine.anchors], dtype=np.int64)
+    a_range = np.array(
+        [a.range_m if a.range_m is not None else config.presence_range for a in mine.anchors],
+        dtype=np.float64,
+    )
+    rd_ptr, rd_anchor = _readers(mine, a_xyz, a_tech, a_range)
+    return MineTables(
+        seg_a=np.ascontiguousarray(g.seg_a),
+        seg_dir=np.ascontiguousarray(g.seg_dir),
+        seg_off=np.ascontiguousarray(seg_off),
+        t_first=g.first_seg.astype(np.int64),
+        t_last=g.last_seg.astype(np.int64),
+        t_len=g.lengths.astype(np.float64),
+        t_from=mine.network.t_from.astype(np.int64),
+        t_to=mine.network.t_to.astype(np.int64),
+        t_shaft=np.array([t.kind == "shaft" for t in mine.tunnels], dtype=np.int64),
+        inc_ptr=ptr,
+        inc_tunnel=tun,
+        inc_end=end,
+        a_xyz=a_xyz,
+        a_tech=a_tech,
+        a_range=a_range,
+        rd_ptr=rd_ptr,
+        rd_anchor=rd_anchor,
+    )

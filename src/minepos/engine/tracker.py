@@ -1,0 +1,343 @@
+"""The tracker: one graph particle filter per tag, all tags advanced together in ticks.
+
+Usage::
+
+    tracker = Tracker(mine, TrackerConfig(), rng=np.random.default_rng(7))
+    tracker.add(measurements)          # buffers; any order, any tags
+    estimates = tracker.step(now)      # one Estimate per tracked tag at time `now`
+
+A tag is tracked from its first anchor measurement (or its ``lamp_out`` at the lamp room) and
+dropped at ``lamp_in`` or after ``forget_s`` of silence. Measurements later than ``now`` stay
+buffered for a later tick. The same seed and the same calls give exactly the same estimates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from minepos.engine.config import TrackerConfig
+from minepos.engine.estimate import Estimate, Span
+from minepos.engine.initiator import ParticleInitiator
+from minepos.engine.kernel import run_tick
+from minepos.engine.likelihood import KIND_FIX, KIND_PRESENCE, KIND_RANGE, KIND_RSSI
+from minepos.engine.particles import ParticleStore
+from minepos.engine.tables import build_tables
+from minepos.measurement import Measurement
+from minepos.mine import Mine
+
+__all__ = ["Tracker"]
+
+log = logging.getLogger(__name__)
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass
+class _Batch:
+    """One tick's anchor measurements as parallel lists."""
+
+    slot: list[int] = field(default_factory=list)
+    ts: list[float] = field(default_factory=list)
+    kind: list[int] = field(default_factory=list)
+    anchor: list[int] = field(default_factory=list)
+    value: list[float] = field(default_factory=list)
+    xyz: list[tuple[float, float, float]] = field(default_factory=list)
+
+
+@dataclass
+class _Sorted:
+    """The batch as arrays sorted by slot, then time."""
+
+    slot: IntArray
+    ts: FloatArray
+    kind: IntArray
+    anchor: IntArray
+    value: FloatArray
+    xyz: FloatArray
+
+
+@dataclass
+class _Out:
+    """The kernel's outputs, one row per tracked slot."""
+
+    t: IntArray
+    s: FloatArray
+    v: FloatArray
+    n: IntArray
+    st: IntArray
+    slo: FloatArray
+    shi: FloatArray
+
+
+class Tracker:
+    """Graph particle filter for every tag of one mine (see docs/engine.md).
+
+    Parameters
+    ----------
+    mine
+        The mine model; anchors are looked up by id in it.
+    config
+        Filter settings; the defaults are those the accuracy benchmark chose.
+    rng
+        Source of all randomness; the same seed replays exactly.
+    """
+
+    def __init__(
+        self,
+        mine: Mine,
+        config: TrackerConfig | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        self.mine = mine
+        self.config = config or TrackerConfig()
+        self.rng = rng if rng is not None else np.random.default_rng(0)
+        self.tables = build_tables(mine, self.config)
+        self.initiator = ParticleInitiator(mine, self.tables, self.config)
+        self.store = ParticleStore(self.config.particles)
+        self._params = self.config.params()
+        self._tunnel_ids = [t.id for t in mine.tunnels]
+        self._buffer: list[Measurement] = []
+        self._slot: dict[str, int] = {}
+        self._motion: dict[str, bool] = {}
+        self._anchor_last = np.full(len(mine.anchors), -np.inf)
+        self._last: dict[str, Estimate] = {}
+        #: measurements skipped, by reason (for example an anchor the mine does not know)
+        self.skipped: Counter[str] = Counter()
+
+    # -- public API ---------------------------------------------------------------------------
+    def add(self, measurements: Iterable[Measurement]) -> None:
+        """Buffer measurements for the next ``step`` (any order, any tags)."""
+        self._buffer.extend(measurements)
+
+    def step(self, now: float) -> list[Estimate]:
+        """Advance every tag to ``now`` with the buffered measurements up to ``now``."""
+        batch, lamp, drop = self._collect(self._take_due(now))
+        for tag in drop:
+            self.drop(tag)
+        b = self._sorted(batch)
+        slots = np.flatnonzero(self.store.used).astype(np.int64)
+        if len(slots) == 0:
+            self._last = {}
+            return []
+        ptr = np.append(np.searchsorted(b.slot, slots, side="left"), len(b.slot)).astype(np.int64)
+        self._seed(slots, ptr, b, lamp)
+        out = self._run(now, slots, ptr, b)
+        if len(b.slot):
+            np.maximum.at(self.store.last_seen, b.slot, b.ts)
+        estimates = self._estimates(now, slots, out)
+        self._forget(now)
+        return estimates
+
+    def estimate(self, tag: str) -> Estimate | None:
+        """The tag's estimate from the last ``step``, or None if it is not tracked."""
+        return self._last.get(tag)
+
+    @property
+    def tags(self) -> list[str]:
+        """Tags being tracked."""
+        return sorted(self._slot)
+
+    def drop(self, tag: str) -> None:
+        """Stop tracking ``tag`` (it left the mine)."""
+        slot = self._slot.pop(tag, None)
+        if slot is not None:
+            self.store.release(slot)
+        self._last.pop(tag, None)
+
+    # -- one tick -----------------------------------------------------------------------------
+    def _take_due(self, now: float) -> list[Measurement]:
+        buf = self._buffer
+        if not buf:
+            return []
+        if max(m.ts for m in buf) <= now:
+            self._buffer = []
+            due = buf
+        else:
+            due = [m for m in buf if m.ts <= now]
+            self._buffer = [m for m in buf if m.ts > now]
+        due.sort(key=lambda m: m.ts)
+        return due
+
+    def _slot_of(self, tag: str, ts: float) -> int:
+        slot = self._slot.get(tag)
+        if slot is None:
+            slot = self.store.take(tag, ts, self._motion.pop(tag, None))
+            self._slot[tag] = slot
+        return slot
+
+    def _collect(self, due: list[Measurement]) -> tuple[_Batch, dict[int, float], set[str]]:
+        """Sort a tick's measurements into the batch; handle events and motion flags."""
+        batch = _Batch()
+        lamp: dict[int, float] = {}
+        drop: set[str] = set()
+        index = self.mine.anchor_index
+        for m in due:
+            if m.event is not None:
+                self._event(m, lamp, drop)
+            if m.motion is not None:
+                self._set_motion(m.tag, m.motion)
+            if m.anchor is not None:
+                a = index.get(m.anchor)
+                if a is None:
+                    self.skipped["unknown anchor"] += 1
+                    continue
+                self._anchor_last[a] = max(self._anchor_last[a], m.ts)
+                if m.range_m is not None:
+                    kind, value = KIND_RANGE, m.range_m
+                elif m.rssi_dbm is not None:
+                    kind, value = KIND_RSSI, m.rssi_dbm
+                else:
+                    kind, value = KIND_PRESENCE, 0.0
+            elif m.xyz is not None:
+                a, kind, value = 0, KIND_FIX, 0.0
+            else:
+                continue
+            batch.slot.append(self._slot_of(m.tag, m.ts))
+            batch.ts.append(m.ts)
+            batch.kind.append(kind)
+            batch.anchor.append(a)
+            batch.value.append(value)
+            batch.xyz.append(m.xyz if m.xyz is not None else (0.0, 0.0, 0.0))
+        return batch, lamp, drop
+
+    def _event(self, m: Measurement, lamp: dict[int, float], drop: set[str]) -> None:
+        if m.event == "lamp_in":
+            drop.add(m.tag)
+        elif m.event == "lamp_out":
+            drop.discard(m.tag)
+            if m.tag not in self._slot and self.initiator.has_lamp_room:
+                lamp[self._slot_of(m.tag, m.ts)] = m.ts
+
+    def _set_motion(self, tag: str, moving: bool) -> None:
+        slot = self._slot.get(tag)
+        if slot is None:
+            self._motion[tag] = moving
+        else:
+            self.store.moving[slot] = int(moving)
+
+    def _sorted(self, batch: _Batch) -> _Sorted:
+        slot = np.asarray(batch.slot, dtype=np.int64)
+        ts = np.asarray(batch.ts, dtype=np.float64)
+        order = np.lexsort((ts, slot))
+        order = order[self.store.used[slot[order]]]  # tags dropped in this tick (lamp_in) leave
+        return _Sorted(
+            slot[order],
+            ts[order],
+            np.asarray(batch.kind, dtype=np.int64)[order],
+            np.asarray(batch.anchor, dtype=np.int64)[order],
+            np.asarray(batch.value, dtype=np.float64)[order],
+            np.asarray(batch.xyz, dtype=np.float64).reshape(-1, 3)[order],
+        )
+
+    def _seed(self, slots: IntArray, ptr: IntArray, b: _Sorted, lamp: dict[int, float]) -> None:
+        """Place the particles of new tags, and of tags whose particles fit nothing any more."""
+        st = self.store
+        lost = st.bad[slots] >= self.config.lost_ticks
+        for i in np.flatnonzero(st.fresh[slots] | (lost & (ptr[1:] > ptr[:-1]))):
+            k = int(slots[i])
+            j0, j1 = int(ptr[i]), int(ptr[i + 1])
+            if st.bad[k] >= self.config.lost_ticks:
+                log.info("re-initialised lost tag %s", st.tags[k])
+            if j1 > j0:
+                j = j0 + ParticleInitiator.best(b.kind[j0:j1], b.value[j0:j1])
+                cand = self.initiator.candidates(
+                    int(b.kind[j]), int(b.anchor[j]), float(b.value[j]), b.xyz[j]
+                )
+                st.place(k, *self.initiator.draw(cand, self.rng), float(b.ts[j0]))
+                continue
+            drawn = self.initiator.lamp_room(self.rng)
+            if drawn is not None:
+                st.place(k, *drawn, lamp.get(k, float(st.time[k])))
+
+    def _run(self, now: float, slots: IntArray, ptr: IntArray, b: _Sorted) -> _Out:
+        n, k_max = len(slots), self.config.max_spans
+        out = _Out(
+            np.zeros(n, dtype=np.int64),
+            np.zeros(n),
+            np.zeros(n),
+            np.zeros(n, dtype=np.int64),
+            np.zeros((n, k_max), dtype=np.int64),
+            np.zeros((n, k_max)),
+            np.zeros((n, k_max)),
+        )
+        alive = self._anchor_last >= now - self.config.reader_alive_s
+        st = self.store
+        run_tick(
+            self.tables,
+            self._params,
+            int(self.rng.integers(2**31)),
+            float(now),
+            slots,
+            st.pt,
+            st.ps,
+            st.pv,
+            st.lw,
+            st.time,
+            st.moving,
+            st.bad,
+            ptr,
+            b.ts,
+            b.kind,
+            b.anchor,
+            b.value,
+            b.xyz,
+            alive,
+            out.t,
+            out.s,
+            out.v,
+            out.n,
+            out.st,
+            out.slo,
+            out.shi,
+        )
+        return out
+
+    def _estimates(self, now: float, slots: IntArray, out: _Out) -> list[Estimate]:
+        xyz = self.mine.point_at(out.t, out.s).tolist()
+        ids = self._tunnel_ids
+        tags = self.store.tags
+        seen = self.store.last_seen[slots].tolist()
+        result: list[Estimate] = []
+        st, lo, hi = out.st.tolist(), out.slo.tolist(), out.shi.tolist()
+        rows = zip(
+            slots.tolist(),
+            out.t.tolist(),
+            out.s.tolist(),
+            out.v.tolist(),
+            out.n.tolist(),
+            xyz,
+            seen,
+            strict=True,
+        )
+        for i, (k, t, s, v, n_sp, p, last) in enumerate(rows):
+            spans = tuple(Span(ids[st[i][j]], lo[i][j], hi[i][j]) for j in range(n_sp))
+            tag = tags[k]
+            assert tag is not None
+            result.append(
+                Estimate(
+                    tag,
+                    now,
+                    ids[t],
+                    s,
+                    (p[0], p[1], p[2]),
+                    spans,
+                    sum(sp.to_m - sp.from_m for sp in spans),
+                    v,
+                    last,
+                )
+            )
+        self._last = {e.tag: e for e in result}
+        return result
+
+    def _forget(self, now: float) -> None:
+        seen = self.store.last_seen
+        stale = [t for t, k in self._slot.items() if now - seen[k] > self.config.forget_s]
+        for tag in stale:
+            log.info("dropped tag %s after %.0f s of silence", tag, self.config.forget_s)
+            self.drop(tag)
