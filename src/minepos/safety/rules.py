@@ -152,10 +152,10 @@ class LowBatteryRule(TagRule):
     kind = "low_battery"
 
     def judge(self, st: TagState, ctx: RuleContext) -> tuple[bool | None, float]:
-        """Hysteresis between ``low_battery_pct`` and ``low_battery_clear_pct``."""
+        """At or under ``low_battery_pct`` raises; clears at ``low_battery_clear_pct``."""
         if not st.underground or st.battery_pct is None:
             return False, ctx.now
-        if st.battery_pct < ctx.th.low_battery_pct:
+        if st.battery_pct <= ctx.th.low_battery_pct:
             return True, ctx.now
         return (False, ctx.now) if st.battery_pct >= ctx.th.low_battery_clear_pct else (None, 0.0)
 
@@ -293,7 +293,8 @@ class AnchorOfflineRule(Rule):
             if since != heard:
                 since, seconds = heard, 0.0
             offsets = near.get(a.tunnel)
-            reach = a.range_m or ctx.settings.anchor_range_m.get(a.tech, 30.0)
+            # half a reader's nominal range: near its edge it may rightly miss a tag for long
+            reach = 0.5 * a.range_m if a.range_m else ctx.settings.anchor_range_m.get(a.tech, 30.0)
             if offsets is not None and bool(np.any(np.abs(offsets - a.offset_m) <= reach)):
                 seconds += ctx.dt
             self._expected[a.id] = (since, seconds)

@@ -73,6 +73,12 @@ class SafetySettings(BaseModel):
     card_anomaly_hold_s: float = Field(
         default=30, ge=0, description="Underground without lamp_out this long: card anomaly."
     )
+    stale_estimate_s: float = Field(
+        default=10,
+        gt=0,
+        description="An estimate of a tag not heard this long does not move it: a silent tag "
+        "stays at its last known place instead of drifting with the prediction.",
+    )
     surface_levels: tuple[str, ...] | None = Field(
         default=None,
         description="Levels that are on the surface; default: levels named 'surface' and the "

@@ -177,9 +177,12 @@ class LiveState:
 
     def place(self, estimates: Sequence[Estimate]) -> list[ZoneTransition]:
         """Take the engine's estimates; return the zone entries and exits they cause."""
-        known = [e for e in estimates if e.tunnel in self.mine.tunnel_index]
-        if len(known) < len(estimates):
-            log.warning("%d estimates on unknown tunnels ignored", len(estimates) - len(known))
+        stale = self.settings.stale_estimate_s
+        known = [
+            e
+            for e in estimates
+            if e.tunnel in self.mine.tunnel_index and e.ts - e.last_seen <= stale
+        ]
         if not known:
             return []
         idx = np.array([self.mine.tunnel_index[e.tunnel] for e in known], dtype=np.intp)

@@ -68,10 +68,10 @@ def replay_command(
 
 
 def make_tracker(mine: Mine) -> Tracker:
-    """The engine's tracker if the engine provides one, else the nearest-anchor stand-in."""
-    from minepos.store.replay import NearestAnchorTracker
+    """The engine's tracker, seeded so that the same recording replays the same."""
+    from minepos.store.replay import EngineTracker
 
-    return NearestAnchorTracker(mine)
+    return EngineTracker(mine, seed=0)
 
 
 def register(app: typer.Typer) -> None:

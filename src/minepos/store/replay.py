@@ -3,8 +3,9 @@
 Measurements are read in time order and cut into engine ticks of ``tick_s``; the clock jumps
 from tick to tick (empty ticks included, so time-based rules such as tag-lost fire on time),
 as fast as the machine allows. Every alarm change is stored and written out as one JSON line
-(CONTRACT section 6). The tracker is whatever `Tracker` the caller gives: the engine's, or
-`NearestAnchorTracker`, a crude stand-in that places a tag at the anchor that heard it best.
+(CONTRACT section 6). The tracker is whatever `Tracker` the caller gives: `EngineTracker` (the
+engine's particle filter, what ``minepos replay`` uses) or `NearestAnchorTracker`, a crude
+stand-in that places a tag at the anchor that heard it best (for tests of the rules alone).
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ from minepos.mine import Mine
 from minepos.safety.alarms import AlarmChange
 from minepos.store.recorder import SafetyRecorder
 
-__all__ = ["NearestAnchorTracker", "ReplayResult", "Tracker", "read_measurements", "replay"]
+__all__ = [
+    "EngineTracker",
+    "NearestAnchorTracker",
+    "ReplayResult",
+    "Tracker",
+    "read_measurements",
+    "replay",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +45,22 @@ class Tracker(Protocol):
     def step(self, now: float, measurements: Sequence[Measurement]) -> Sequence[Estimate]:
         """Advance to ``now`` with what was heard since the last step."""
         ...
+
+
+class EngineTracker:
+    """The engine's graph particle filter (`minepos.engine.tracker.Tracker`), seeded."""
+
+    def __init__(self, mine: Mine, seed: int = 0) -> None:
+        import numpy as np
+
+        from minepos.engine.tracker import Tracker as GraphTracker
+
+        self._tracker = GraphTracker(mine, rng=np.random.default_rng(seed))
+
+    def step(self, now: float, measurements: Sequence[Measurement]) -> Sequence[Estimate]:
+        """Buffer the tick's measurements and advance every tag to ``now``."""
+        self._tracker.add(measurements)
+        return self._tracker.step(now)
 
 
 class NearestAnchorTracker:
