@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from minepos.measurement import Measurement
 
-__all__ = ["EVENT_NAMES", "EVENT", "PRESENCE", "RANGE", "RSSI", "STATUS", "MeasurementBatch"]
+__all__ = ["EVENT", "EVENT_NAMES", "PRESENCE", "RANGE", "RSSI", "STATUS", "MeasurementBatch"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -55,24 +56,39 @@ class MeasurementBatch:
         return cls.make(np.zeros(0), RANGE, np.zeros(0, dtype=np.intp))
 
     @classmethod
-    def make(cls, ts: FloatArray, kind: int, person: IntArray, *, anchor: IntArray | None = None,
-             value: FloatArray | None = None, motion: BoolArray | None = None,
-             battery: FloatArray | None = None, event: IntArray | None = None,
-             true_m: FloatArray | None = None, nlos: BoolArray | None = None,
-             link_class: IntArray | None = None) -> MeasurementBatch:
+    def make(
+        cls,
+        ts: FloatArray,
+        kind: int,
+        person: IntArray,
+        *,
+        anchor: IntArray | None = None,
+        value: FloatArray | None = None,
+        motion: BoolArray | None = None,
+        battery: FloatArray | None = None,
+        event: IntArray | None = None,
+        true_m: FloatArray | None = None,
+        nlos: BoolArray | None = None,
+        link_class: IntArray | None = None,
+    ) -> MeasurementBatch:
         """A batch of one kind; columns left out are filled with their 'not set' value."""
         n = len(ts)
 
-        def fill(x: NDArray[np.generic] | None, v: object, dt: type) -> NDArray[np.generic]:
+        def fill(x: NDArray[Any] | None, v: object, dt: type) -> NDArray[Any]:
             return np.full(n, v, dtype=dt) if x is None else np.asarray(x, dtype=dt)
 
         return cls(
-            np.asarray(ts, dtype=np.float64), np.full(n, kind, dtype=np.intp),
+            np.asarray(ts, dtype=np.float64),
+            np.full(n, kind, dtype=np.intp),
             np.asarray(person, dtype=np.intp),
-            fill(anchor, -1, np.intp), fill(value, np.nan, np.float64),  # type: ignore[arg-type]
-            fill(motion, False, np.bool_), fill(battery, np.nan, np.float64),  # type: ignore[arg-type]
-            fill(event, -1, np.intp), fill(true_m, np.nan, np.float64),  # type: ignore[arg-type]
-            fill(nlos, False, np.bool_), fill(link_class, -1, np.intp),  # type: ignore[arg-type]
+            fill(anchor, -1, np.intp),
+            fill(value, np.nan, np.float64),
+            fill(motion, False, np.bool_),
+            fill(battery, np.nan, np.float64),
+            fill(event, -1, np.intp),
+            fill(true_m, np.nan, np.float64),
+            fill(nlos, False, np.bool_),
+            fill(link_class, -1, np.intp),
         )
 
     @classmethod
@@ -103,34 +119,42 @@ class MeasurementBatch:
             elif k == PRESENCE:
                 out.append(Measurement(ts, tag, a))
             elif k == STATUS:
-                out.append(Measurement(ts, tag, motion=bool(self.motion[i]),
-                                       battery_pct=round(float(self.battery[i]), 1)))
+                out.append(
+                    Measurement(
+                        ts,
+                        tag,
+                        motion=bool(self.motion[i]),
+                        battery_pct=round(float(self.battery[i]), 1),
+                    )
+                )
             else:
                 out.append(Measurement(ts, tag, event=EVENT_NAMES[self.event[i]]))
         return out
 
     def json_lines(self, tags: Sequence[str], anchors: Sequence[str]) -> list[str]:
         """One canonical JSON object per row (no newline), in row order; fast path for writers."""
-        ts = self.ts.tolist()
-        person = self.person.tolist()
-        anchor = self.anchor.tolist()
-        value = self.value.tolist()
+        ts, value = self.ts.tolist(), self.value.tolist()
+        tag = [tags[p] for p in self.person.tolist()]
+        anc = [anchors[a] if a >= 0 else "" for a in self.anchor.tolist()]
+        motion, battery, event = self.motion.tolist(), self.battery.tolist(), self.event.tolist()
         out: list[str] = []
         append = out.append
         for i, k in enumerate(self.kind.tolist()):
             if k == RANGE:
-                append('{"ts":%.3f,"anchor":"%s","tag":"%s","range_m":%.3f}'
-                       % (ts[i], anchors[anchor[i]], tags[person[i]], value[i]))
+                append(
+                    f'{{"ts":{ts[i]:.3f},"anchor":"{anc[i]}","tag":"{tag[i]}","range_m":{value[i]:.3f}}}'
+                )
             elif k == RSSI:
-                append('{"ts":%.3f,"anchor":"%s","tag":"%s","rssi_dbm":%.1f}'
-                       % (ts[i], anchors[anchor[i]], tags[person[i]], value[i]))
+                append(
+                    f'{{"ts":{ts[i]:.3f},"anchor":"{anc[i]}","tag":"{tag[i]}","rssi_dbm":{value[i]:.1f}}}'
+                )
             elif k == PRESENCE:
-                append('{"ts":%.3f,"anchor":"%s","tag":"%s"}' % (ts[i], anchors[anchor[i]], tags[person[i]]))
+                append(f'{{"ts":{ts[i]:.3f},"anchor":"{anc[i]}","tag":"{tag[i]}"}}')
             elif k == STATUS:
-                append('{"ts":%.3f,"tag":"%s","motion":%s,"battery_pct":%.1f}'
-                       % (ts[i], tags[person[i]], "true" if self.motion[i] else "false",
-                          self.battery[i]))
+                flag = "true" if motion[i] else "false"
+                append(
+                    f'{{"ts":{ts[i]:.3f},"tag":"{tag[i]}","motion":{flag},"battery_pct":{battery[i]:.1f}}}'
+                )
             else:
-                append('{"ts":%.3f,"tag":"%s","event":"%s"}'
-                       % (ts[i], tags[person[i]], EVENT_NAMES[self.event[i]]))
+                append(f'{{"ts":{ts[i]:.3f},"tag":"{tag[i]}","event":"{EVENT_NAMES[event[i]]}"}}')
         return out

@@ -17,6 +17,9 @@ from minepos.sim.staging import default_incidents
 
 __all__ = ["parse_incidents", "register", "simulate_command"]
 
+#: live mode without --minutes runs "until stopped": a week of simulated time
+_UNTIL_STOPPED_MIN = 7 * 24 * 60.0
+
 
 def parse_incidents(text: str, duration_s: float) -> tuple[IncidentSpec, ...]:
     """``all``, ``none`` or ``kind[@seconds[:duration]],...`` (seconds after the run starts)."""
@@ -29,7 +32,9 @@ def parse_incidents(text: str, duration_s: float) -> tuple[IncidentSpec, ...]:
     for n, item in enumerate(text.split(",")):
         kind, _, when = item.strip().partition("@")
         if kind not in INCIDENT_KINDS:
-            raise InputError(f"--incidents: unknown kind {kind!r} (one of {', '.join(INCIDENT_KINDS)})")
+            raise InputError(
+                f"--incidents: unknown kind {kind!r} (one of {', '.join(INCIDENT_KINDS)})"
+            )
         at_text, _, dur_text = when.partition(":")
         try:
             at = float(at_text) if at_text else duration_s * (0.3 + 0.05 * n)
@@ -52,7 +57,9 @@ def _progress(done: int, total: int) -> None:
     if done == total or done % max(1, total // 200) == 0:
         width = 30
         fill = int(width * done / max(total, 1))
-        sys.stderr.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {100 * done / max(total, 1):5.1f}%")
+        sys.stderr.write(
+            f"\r[{'#' * fill}{'.' * (width - fill)}] {100 * done / max(total, 1):5.1f}%"
+        )
         if done == total:
             sys.stderr.write("\n")
         sys.stderr.flush()
@@ -60,19 +67,34 @@ def _progress(done: int, total: int) -> None:
 
 def simulate_command(
     mine: Annotated[str, typer.Option("--mine", help="mine file (YAML/JSON), or 'demo'")],
-    people: Annotated[int | None, typer.Option(min=0, help="people (default: the mine's roster)")] = None,
-    minutes: Annotated[float, typer.Option(min=0.0, help="simulated minutes (live: stop after)")] = 60.0,
+    people: Annotated[
+        int | None, typer.Option(min=0, help="people (default: the mine's roster)")
+    ] = None,
+    minutes: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="simulated minutes [--out: 60; live: until stopped]"),
+    ] = None,
     out: Annotated[str | None, typer.Option(help="write the run into this directory")] = None,
-    mqtt: Annotated[str | None, typer.Option(help="publish live to this broker, mqtt://host:port")] = None,
+    mqtt: Annotated[
+        str | None, typer.Option(help="publish live to this broker, mqtt://host:port")
+    ] = None,
     http: Annotated[str | None, typer.Option(help="POST live batches to this minepos URL")] = None,
     key: Annotated[str | None, typer.Option(help="gateway key for --http")] = None,
     speed: Annotated[float, typer.Option(min=0.0, help="live: simulated seconds per second")] = 1.0,
     seed: Annotated[int, typer.Option(help="random seed; same seed, same run")] = 0,
     incidents: Annotated[str, typer.Option(help="all | none | kind[@s[:dur]],...")] = "none",
-    evacuate: Annotated[list[float] | None, typer.Option(help="evacuation order at this second")] = None,
-    nlos: Annotated[float | None, typer.Option(help="share of clear UWB links that are NLOS")] = None,
-    start: Annotated[str | None, typer.Option(help="ISO time of the first tick (live: now)")] = None,
-    shift_offset: Annotated[float, typer.Option(help="minutes into the shift the run starts")] = 0.0,
+    evacuate: Annotated[
+        list[float] | None, typer.Option(help="evacuation order at this second")
+    ] = None,
+    nlos: Annotated[
+        float | None, typer.Option(help="share of clear UWB links that are NLOS")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="ISO time of the first tick (live: now)")
+    ] = None,
+    shift_offset: Annotated[
+        float, typer.Option(help="minutes into the shift the run starts")
+    ] = 0.0,
     tick: Annotated[float, typer.Option(help="seconds per tick (one range round per tag)")] = 1.0,
     gz: Annotated[bool, typer.Option("--gzip", help="gzip measurements and truth")] = False,
 ) -> None:
@@ -82,6 +104,8 @@ def simulate_command(
     if http is not None and not key:
         raise InputError("--http needs --key (a gateway key from `minepos gateway add`)")
     live = out is None
+    if minutes is None:
+        minutes = _UNTIL_STOPPED_MIN if live else 60.0
     cfg = _config(people, minutes, incidents, evacuate, nlos, start, shift_offset, tick, live)
     sim = Simulation(_mine(mine), cfg, seed)
     if out is not None:
@@ -95,11 +119,23 @@ def simulate_command(
     typer.echo(run_live(sim, mqtt_url=mqtt, http_url=http, key=key, speed=speed).describe())
 
 
-def _config(people: int | None, minutes: float, incidents: str,
-            evacuate: list[float] | None, nlos: float | None, start: str | None,
-            shift_offset: float, tick: float, live: bool) -> ScenarioConfig:
-    cfg = ScenarioConfig(people=people, minutes=minutes if minutes > 0 else 1e9 / 60,
-                         shift_offset_s=shift_offset * 60.0, tick_s=tick)
+def _config(
+    people: int | None,
+    minutes: float,
+    incidents: str,
+    evacuate: list[float] | None,
+    nlos: float | None,
+    start: str | None,
+    shift_offset: float,
+    tick: float,
+    live: bool,
+) -> ScenarioConfig:
+    cfg = ScenarioConfig(
+        people=people,
+        minutes=minutes if minutes > 0 else _UNTIL_STOPPED_MIN,
+        shift_offset_s=shift_offset * 60.0,
+        tick_s=tick,
+    )
     if start is not None:
         try:
             when = datetime.fromisoformat(start)
@@ -112,9 +148,11 @@ def _config(people: int | None, minutes: float, incidents: str,
         cfg = replace(cfg, start=datetime.now().astimezone())
     if nlos is not None:
         cfg = replace(cfg, sensors=replace(cfg.sensors, uwb=replace(cfg.sensors.uwb, p_nlos=nlos)))
-    cfg = replace(cfg, incidents=parse_incidents(incidents, cfg.duration_s),
-                  evacuations=tuple(EvacuationOrder(s) for s in evacuate or ()))
-    return cfg
+    return replace(
+        cfg,
+        incidents=parse_incidents(incidents, cfg.duration_s),
+        evacuations=tuple(EvacuationOrder(s) for s in evacuate or ()),
+    )
 
 
 def register(app: typer.Typer) -> None:

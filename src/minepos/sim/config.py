@@ -28,8 +28,15 @@ __all__ = [
 
 #: Incident kinds the simulator can stage; each appears in ``incidents.jsonl`` under this name.
 INCIDENT_KINDS: Final = (
-    "sos", "man_down", "restricted_zone", "forbidden_zone", "overcrowding",
-    "tag_silent", "low_battery", "anchor_failed", "not_returned",
+    "sos",
+    "man_down",
+    "restricted_zone",
+    "forbidden_zone",
+    "overcrowding",
+    "tag_silent",
+    "low_battery",
+    "anchor_failed",
+    "not_returned",
 )
 
 
@@ -90,8 +97,14 @@ class UwbModel:
             _prob(f"uwb.{name}", getattr(self, name))
         for name in ("max_range_m", "corner_range_m"):
             _positive(f"uwb.{name}", getattr(self, name))
-        for name in ("los_sigma_m", "nlos_sigma_m", "nlos_bias_mean_m", "outlier_max_m",
-                     "anchor_bias_sigma_m", "nlos_bias_min_m"):
+        for name in (
+            "los_sigma_m",
+            "nlos_sigma_m",
+            "nlos_bias_mean_m",
+            "outlier_max_m",
+            "anchor_bias_sigma_m",
+            "nlos_bias_min_m",
+        ):
             _check(getattr(self, name) >= 0, f"uwb.{name} must be >= 0")
         _check(self.max_anchors >= 1, "uwb.max_anchors must be >= 1")
 
@@ -214,8 +227,10 @@ class IncidentSpec:
     duration_s: float | None = None
 
     def __post_init__(self) -> None:
-        _check(self.kind in INCIDENT_KINDS,
-               f"incident kind {self.kind!r} unknown (one of {', '.join(INCIDENT_KINDS)})")
+        _check(
+            self.kind in INCIDENT_KINDS,
+            f"incident kind {self.kind!r} unknown (one of {', '.join(INCIDENT_KINDS)})",
+        )
         _check(self.at_s >= 0, f"incident {self.kind}: at_s must be >= 0")
         if self.duration_s is not None:
             _positive(f"incident {self.kind}: duration_s", self.duration_s)
@@ -295,7 +310,8 @@ class ScenarioConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly description (written beside the outputs)."""
-        return _plain(self)
+        out: dict[str, Any] = _plain(self)
+        return out
 
 
 def _plain(obj: Any) -> Any:

@@ -17,8 +17,12 @@ from minepos.mine import Mine, Person, Place
 __all__ = ["ROAMING_ROLES", "Crew", "WorkPlace", "assign_crews", "roster", "work_places"]
 
 ROAMING_ROLES = frozenset({"electrician", "fitter", "foreman", "surveyor", "rescue"})
-_EXTRA_ROLES = ["miner"] * 12 + ["electrician"] * 2 + ["fitter"] * 2 + ["foreman", "shotfirer",
-                                                                       "surveyor", "rescue"]
+_EXTRA_ROLES = (
+    ["miner"] * 12
+    + ["electrician"] * 2
+    + ["fitter"] * 2
+    + ["foreman", "shotfirer", "surveyor", "rescue"]
+)
 _CREW_SIZE = 8
 _SITE_SPACING_M = 400.0
 _SITE_HALF_M = 15.0
@@ -94,8 +98,17 @@ def work_places(mine: Mine) -> list[WorkPlace]:
             continue
         span = max(z.spans, key=lambda s: s.length_m)
         cap = int(0.8 * z.max_occupancy) if z.max_occupancy else 30
-        out.append(WorkPlace(z.id, span.tunnel, span.from_m, span.to_m, max(cap, 1), z.allowed_roles,
-                             z.max_occupancy is not None))
+        out.append(
+            WorkPlace(
+                z.id,
+                span.tunnel,
+                span.from_m,
+                span.to_m,
+                max(cap, 1),
+                z.allowed_roles,
+                z.max_occupancy is not None,
+            )
+        )
     for t, tunnel in enumerate(mine.tunnels):
         if tunnel.id in blocked or tunnel.kind == "chamber" or not _underground(mine, t):
             continue
@@ -133,8 +146,13 @@ def assign_crews(
     return crews
 
 
-def _pick(candidates: list[int], places: list[WorkPlace], load: NDArray[np.float64], size: int,
-          rng: np.random.Generator) -> int:
+def _pick(
+    candidates: list[int],
+    places: list[WorkPlace],
+    load: NDArray[np.float64],
+    size: int,
+    rng: np.random.Generator,
+) -> int:
     """The least loaded place with room for ``size`` more (zones keep below their limit)."""
     cand = np.array(candidates)
     cap = np.array([places[k].capacity for k in candidates], dtype=float)

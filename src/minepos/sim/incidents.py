@@ -62,8 +62,13 @@ class TagEffects:
     @classmethod
     def none(cls, n_people: int, n_anchors: int) -> TagEffects:
         """No effects."""
-        return cls(np.full(n_people, np.inf), np.full(n_people, np.inf), np.full(n_people, np.nan),
-                   np.full(n_anchors, np.inf), np.full(n_anchors, np.inf))
+        return cls(
+            np.full(n_people, np.inf),
+            np.full(n_people, np.inf),
+            np.full(n_people, np.nan),
+            np.full(n_anchors, np.inf),
+            np.full(n_anchors, np.inf),
+        )
 
 
 def place_at(segs: list[Segment], t: float) -> tuple[int, int, float, int]:
@@ -98,8 +103,9 @@ def freeze(plans: Plans, i: int, t: float, duration: float) -> None:
     plans.lamp_in[i] += duration
 
 
-def detour(mine: Mine, plans: Plans, i: int, t: float, target: Place, dwell: float,
-           speed: float = 1.2) -> bool:
+def detour(
+    mine: Mine, plans: Plans, i: int, t: float, target: Place, dwell: float, speed: float = 1.2
+) -> bool:
     """Person ``i`` walks from where they are at ``t`` to ``target``, stays, and walks back."""
     head, tail, tunnel, s = _split(plans.segs[i], t)
     here = Place(mine.tunnels[tunnel].id, s)
@@ -121,8 +127,13 @@ def detour(mine: Mine, plans: Plans, i: int, t: float, target: Place, dwell: flo
 
 def _walk(mine: Mine, w: Walker, leg: Leg, speed: float) -> None:
     t = mine.tunnel_index[leg.tunnel]
-    w.go(t, leg.from_m, leg.to_m, speed if mine.tunnels[t].kind != "shaft" else 8.0,
-         CAGE if mine.tunnels[t].kind == "shaft" else WORK)
+    w.go(
+        t,
+        leg.from_m,
+        leg.to_m,
+        speed if mine.tunnels[t].kind != "shaft" else 8.0,
+        CAGE if mine.tunnels[t].kind == "shaft" else WORK,
+    )
 
 
 def underground_at(plans: Plans, i: int, t: float, margin: float = 600.0) -> bool:
@@ -151,15 +162,23 @@ class ZoneMonitor:
         self.over = np.zeros(len(mine.zones), dtype=bool)
         self.closed: list[Incident] = []
 
-    def update(self, t: float, ts: NDArray[np.float64], person: NDArray[np.intp],
-               mask: NDArray[np.bool_], n_people: int) -> list[Incident]:
+    def update(
+        self,
+        t: float,
+        ts: NDArray[np.float64],
+        person: NDArray[np.intp],
+        mask: NDArray[np.bool_],
+        n_people: int,
+    ) -> list[Incident]:
         """Feed one tick of truth (zone mask per row); return incidents opened now."""
         now = np.zeros_like(self.inside)
         now[person] = mask
         opened: list[Incident] = []
         ts_of = dict(zip(person.tolist(), ts.tolist(), strict=True))
-        for kind, zones, cond in (("restricted_zone", self.restricted, None),
-                                  ("forbidden_zone", self.limited, self.allowed)):
+        for kind, zones, cond in (
+            ("restricted_zone", self.restricted, None),
+            ("forbidden_zone", self.limited, self.allowed),
+        ):
             for k in zones:
                 viol = now[:, k] if cond is None else now[:, k] & ~cond[:, k]
                 was = self.inside[:, k] if cond is None else self.inside[:, k] & ~cond[:, k]
@@ -174,8 +193,12 @@ class ZoneMonitor:
         for k in self.crowded:
             limit = self.zones[k].max_occupancy or 0
             if counts[k] > limit and not self.over[k]:
-                inc = Incident("overcrowding", t, zone=self.zones[k].id,
-                               detail={"count": int(counts[k]), "max_occupancy": limit})
+                inc = Incident(
+                    "overcrowding",
+                    t,
+                    zone=self.zones[k].id,
+                    detail={"count": int(counts[k]), "max_occupancy": limit},
+                )
                 self.open[("overcrowding", k, -1)] = inc
                 opened.append(inc)
             elif counts[k] <= limit and self.over[k]:
@@ -196,4 +219,3 @@ class ZoneMonitor:
     def all(self) -> list[Incident]:
         """Every incident seen, the still-open ones without an end."""
         return [*self.closed, *self.open.values()]
-

@@ -35,13 +35,16 @@ class Positions:
     @property
     def moving(self) -> BoolArray:
         """The tag's motion flag: true unless the person is still."""
-        return self.mode != STILL
+        out: BoolArray = self.mode != STILL
+        return out
 
 
 class Trajectories:
     """All itineraries as flat segment arrays with one forward-only cursor per person."""
 
-    def __init__(self, segs: list[list[Segment]], lamp_out: list[float], lamp_in: list[float]) -> None:
+    def __init__(
+        self, segs: list[list[Segment]], lamp_out: list[float], lamp_in: list[float]
+    ) -> None:
         counts = np.array([len(s) for s in segs], dtype=np.intp)
         flat = [x for s in segs for x in s]
         arr = np.array(flat, dtype=np.float64).reshape(-1, 6)
@@ -84,8 +87,13 @@ class Trajectories:
         ds = self.s1[cur] - self.s0[cur]
         speed = np.where(dt > 0, ds / np.where(dt > 0, dt, 1.0), 0.0)
         inside = (t >= self.t0[cur]) & (t < self.t1[cur])
-        return Positions(person, self.tunnel[cur], self.s0[cur] + frac * ds,
-                         np.where(inside, speed, 0.0), self.mode[cur])
+        return Positions(
+            person,
+            self.tunnel[cur],
+            self.s0[cur] + frac * ds,
+            np.where(inside, speed, 0.0),
+            self.mode[cur],
+        )
 
     def reset(self) -> None:
         """Rewind every cursor (to evaluate from the start again)."""

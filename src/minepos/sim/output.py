@@ -40,10 +40,12 @@ class RunSummary:
 
     def describe(self) -> str:
         """One line for a person."""
-        return (f"{self.measurements:,} measurements, {self.truth_rows:,} truth rows, "
-                f"{self.incidents} incidents in {self.wall_s:.1f} s "
-                f"({self.measurements_per_s:,.0f} measurements/s, {self.speedup:,.0f}x real time) "
-                f"-> {self.out}")
+        return (
+            f"{self.measurements:,} measurements, {self.truth_rows:,} truth rows, "
+            f"{self.incidents} incidents in {self.wall_s:.1f} s "
+            f"({self.measurements_per_s:,.0f} measurements/s, {self.speedup:,.0f}x real time) "
+            f"-> {self.out}"
+        )
 
 
 def _open(path: Path, gz: bool) -> IO[str]:
@@ -52,8 +54,14 @@ def _open(path: Path, gz: bool) -> IO[str]:
     return path.open("w", encoding="utf-8")
 
 
-def write_run(sim: Simulation, out_dir: str | Path, *, gz: bool = False, truth: bool = True,
-              progress: Callable[[int, int], None] | None = None) -> RunSummary:
+def write_run(
+    sim: Simulation,
+    out_dir: str | Path,
+    *,
+    gz: bool = False,
+    truth: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunSummary:
     """Run ``sim`` and stream its outputs into ``out_dir`` (created if needed)."""
     out = Path(out_dir)
     try:
@@ -61,7 +69,9 @@ def write_run(sim: Simulation, out_dir: str | Path, *, gz: bool = False, truth: 
     except OSError as exc:
         raise InputError(f"--out {out}: cannot create the directory ({exc.strerror})") from exc
     _write_roster(sim, out / "roster.csv")
-    (out / "scenario.json").write_text(json.dumps(_scenario(sim), indent=1) + "\n", encoding="utf-8")
+    (out / "scenario.json").write_text(
+        json.dumps(_scenario(sim), indent=1) + "\n", encoding="utf-8"
+    )
     t0 = time.perf_counter()
     n_meas = n_truth = 0
     total = sim.n_ticks
@@ -82,8 +92,9 @@ def write_run(sim: Simulation, out_dir: str | Path, *, gz: bool = False, truth: 
     with (out / "incidents.jsonl").open("w", encoding="utf-8") as fi:
         for inc in incidents:
             fi.write(json.dumps(inc.to_dict(), separators=(",", ":")) + "\n")
-    return RunSummary(n_meas, n_truth, len(incidents), sim.config.duration_s,
-                      time.perf_counter() - t0, str(out))
+    return RunSummary(
+        n_meas, n_truth, len(incidents), sim.config.duration_s, time.perf_counter() - t0, str(out)
+    )
 
 
 def _write_roster(sim: Simulation, path: Path) -> None:

@@ -19,8 +19,19 @@ from minepos.mine import Leg, Mine, Person, Place
 from minepos.sim.config import ScenarioConfig
 from minepos.sim.crews import Crew, WorkPlace
 
-__all__ = ["MODE_NAMES", "CAGE", "RIDE", "STILL", "WAIT", "WALK", "WORK", "Plans", "Walker",
-           "build_plans", "lamp_place"]
+__all__ = [
+    "CAGE",
+    "MODE_NAMES",
+    "RIDE",
+    "STILL",
+    "WAIT",
+    "WALK",
+    "WORK",
+    "Plans",
+    "Walker",
+    "build_plans",
+    "lamp_place",
+]
 
 WALK, RIDE, CAGE, WORK, WAIT, STILL = range(6)
 MODE_NAMES = ("walk", "vehicle", "cage", "work", "wait", "still")
@@ -97,8 +108,9 @@ def lamp_place(mine: Mine) -> Place:
 class _Context:
     """Shared state of plan building: the mine, routes already found, the cages."""
 
-    def __init__(self, mine: Mine, cfg: ScenarioConfig, shift_start: float,
-                 rng: np.random.Generator) -> None:
+    def __init__(
+        self, mine: Mine, cfg: ScenarioConfig, shift_start: float, rng: np.random.Generator
+    ) -> None:
         self.mine, self.cfg, self.rng = mine, cfg, rng
         self.shift_start = shift_start
         self.routes: dict[tuple[Place, Place], tuple[Leg, ...] | None] = {}
@@ -106,7 +118,7 @@ class _Context:
         self.transport = self._transport_tunnels()
 
     def _transport_tunnels(self) -> set[int]:
-        out = set()
+        out: set[int] = set()
         for z in self.mine.zones:
             if z.kind == "transport":
                 out.update(self.mine.tunnel_index[s.tunnel] for s in z.spans)
@@ -124,13 +136,15 @@ class _Context:
         """The cage queue of a shaft in one direction."""
         key = (tunnel, down)
         if key not in self.cages:
-            self.cages[key] = _Cage(self.shift_start, self.cfg.cage_cycle_s,
-                                    self.cfg.cage_capacity, self.rng)
+            self.cages[key] = _Cage(
+                self.shift_start, self.cfg.cage_cycle_s, self.cfg.cage_capacity, self.rng
+            )
         return self.cages[key]
 
 
-def _travel(ctx: _Context, w: Walker, legs: tuple[Leg, ...], speed: float,
-            rides: bool) -> Generator[float, None, None]:
+def _travel(
+    ctx: _Context, w: Walker, legs: tuple[Leg, ...], speed: float, rides: bool
+) -> Generator[float, None, None]:
     """Walk, ride or take the cage along ``legs``; pause (yield) on reaching a cage."""
     mine = ctx.mine
     cage_speed = 0.0
@@ -140,7 +154,7 @@ def _travel(ctx: _Context, w: Walker, legs: tuple[Leg, ...], speed: float,
         if kind == "shaft":
             if cage_speed == 0.0:
                 yield w.t  # let everyone who reached a cage earlier board first
-                z0, z1 = (mine.point_at(np.array([t, t]), np.array([leg.from_m, leg.to_m]))[:, 2])
+                z0, z1 = mine.point_at(np.array([t, t]), np.array([leg.from_m, leg.to_m]))[:, 2]
                 depart, cage_speed = ctx.cage(t, bool(z1 < z0)).board(w.t)
                 w.stay(depart - w.t, WAIT)
             w.go(t, leg.from_m, leg.to_m, cage_speed, CAGE)
@@ -154,7 +168,7 @@ def _travel(ctx: _Context, w: Walker, legs: tuple[Leg, ...], speed: float,
 
 
 def _legs_between(ctx: _Context, w: Walker, a: Place, b: Place, b_s: float) -> tuple[Leg, ...]:
-    """Route from the walker's place (near ``a``) to offset ``b_s`` of ``b``'s tunnel (via centres)."""
+    """Route from the walker (near ``a``) to offset ``b_s`` of ``b``'s tunnel, via the centres."""
     legs = ctx.route(a, b)
     if legs is None:
         raise InputError(f"no route from {a.tunnel} to {b.tunnel}: the mine's network is split")
@@ -186,8 +200,15 @@ def _work(ctx: _Context, w: Walker, wp: WorkPlace, until: float) -> None:
             w.stay(float(rng.uniform(20, 90)), STILL)
 
 
-def _life(ctx: _Context, crew: Crew, places: list[WorkPlace], lamp: Place, w: Walker,
-          leave: float, speed: float) -> Generator[float, None, None]:
+def _life(
+    ctx: _Context,
+    crew: Crew,
+    places: list[WorkPlace],
+    lamp: Place,
+    w: Walker,
+    leave: float,
+    speed: float,
+) -> Generator[float, None, None]:
     """One person's whole shift; yields before each cage boarding."""
     rng = ctx.rng
     here = lamp
@@ -196,7 +217,9 @@ def _life(ctx: _Context, crew: Crew, places: list[WorkPlace], lamp: Place, w: Wa
         for n, k in enumerate(crew.stops):
             wp = places[k]
             dest = float(rng.uniform(wp.lo, wp.hi))
-            yield from _travel(ctx, w, _legs_between(ctx, w, here, wp.centre, dest), speed, crew.rides)
+            yield from _travel(
+                ctx, w, _legs_between(ctx, w, here, wp.centre, dest), speed, crew.rides
+            )
             _work(ctx, w, wp, leave if n == len(crew.stops) - 1 else w.t + span_each * 0.8)
             here = wp.centre
     else:
@@ -204,8 +227,14 @@ def _life(ctx: _Context, crew: Crew, places: list[WorkPlace], lamp: Place, w: Wa
     yield from _travel(ctx, w, _legs_between(ctx, w, here, lamp, lamp.offset_m), speed, crew.rides)
 
 
-def build_plans(mine: Mine, people: list[Person], crews: list[Crew], places: list[WorkPlace],
-                cfg: ScenarioConfig, rng: np.random.Generator) -> Plans:
+def build_plans(
+    mine: Mine,
+    people: list[Person],
+    crews: list[Crew],
+    places: list[WorkPlace],
+    cfg: ScenarioConfig,
+    rng: np.random.Generator,
+) -> Plans:
     """Every person's itinerary for the shift around the run."""
     shift_start = cfg.start_ts - cfg.shift_offset_s
     shift_s = cfg.shift_s if cfg.shift_s is not None else mine.rules.shift_h * 3600.0
@@ -226,7 +255,9 @@ def build_plans(mine: Mine, people: list[Person], crews: list[Crew], places: lis
             lamp_out[i] = t_crew + float(rng.uniform(0, 60))
             leave[i] = t_leave
             walkers[i].t = lamp_out[i]
-            gens[i] = _life(ctx, crew, places, lamp, walkers[i], t_leave, float(rng.uniform(1.0, 1.5)))
+            gens[i] = _life(
+                ctx, crew, places, lamp, walkers[i], t_leave, float(rng.uniform(1.0, 1.5))
+            )
             heap.append((lamp_out[i], i))
     heapq.heapify(heap)
     while heap:
@@ -235,5 +266,6 @@ def build_plans(mine: Mine, people: list[Person], crews: list[Crew], places: lis
         if t_next is not None:
             heapq.heappush(heap, (t_next, i))
     lamp_in = [w.t for w in walkers]
-    return Plans([w.segs for w in walkers], lamp_out, lamp_in, leave, shift_start,
-                 shift_start + shift_s)
+    return Plans(
+        [w.segs for w in walkers], lamp_out, lamp_in, leave, shift_start, shift_start + shift_s
+    )

@@ -80,7 +80,9 @@ def _network_tree(mine: Mine) -> cKDTree:
     return cKDTree(geo.seg_a[seg] + (geo.seg_b[seg] - geo.seg_a[seg]) * frac[:, None])
 
 
-def _chord_clear(tree: cKDTree, a: FloatArray, b: FloatArray, half_width: float) -> NDArray[np.bool_]:
+def _chord_clear(
+    tree: cKDTree, a: FloatArray, b: FloatArray, half_width: float
+) -> NDArray[np.bool_]:
     """Whether each straight line a[i]-b[i] stays within ``half_width`` of the network."""
     length = np.linalg.norm(b - a, axis=1)
     n = np.maximum(np.ceil(length).astype(np.intp), 1) + 1
@@ -90,7 +92,8 @@ def _chord_clear(tree: cKDTree, a: FloatArray, b: FloatArray, half_width: float)
     pts = a[pair] + (b[pair] - a[pair]) * frac[:, None]
     dist, _ = tree.query(pts, distance_upper_bound=half_width + 1.0)
     ok = dist <= half_width + 0.5  # network sampled every metre: half a metre of slack
-    return np.bincount(pair, weights=~ok, minlength=len(a)) == 0
+    blocked: NDArray[np.bool_] = np.bincount(pair, weights=~ok, minlength=len(a)) > 0
+    return ~blocked
 
 
 def _path_to_cells(mine: Mine, anchor: int, c_tunnel: IntArray, c_off: FloatArray) -> FloatArray:
@@ -106,7 +109,9 @@ def _path_to_cells(mine: Mine, anchor: int, c_tunnel: IntArray, c_off: FloatArra
     return np.where(c_tunnel == t_a, np.minimum(d, np.abs(c_off - a.offset_m)), d)
 
 
-def build_link_table(mine: Mine, tech: str, reach: dict[int, float], half_width: float) -> LinkTable:
+def build_link_table(
+    mine: Mine, tech: str, reach: dict[int, float], half_width: float
+) -> LinkTable:
     """Links of the anchors of ``tech``; ``reach`` gives each mine anchor index its reach in m."""
     anchors = np.array([i for i, a in enumerate(mine.anchors) if a.tech == tech], dtype=np.intp)
     c_tunnel, c_off, c_xyz = _cells(mine)
@@ -128,8 +133,14 @@ def build_link_table(mine: Mine, tech: str, reach: dict[int, float], half_width:
     return _pack(mine, anchors, cells, links, classes, paths)
 
 
-def _pack(mine: Mine, anchors: IntArray, cells: list[IntArray], links: list[IntArray],
-          classes: list[IntArray], paths: list[FloatArray]) -> LinkTable:
+def _pack(
+    mine: Mine,
+    anchors: IntArray,
+    cells: list[IntArray],
+    links: list[IntArray],
+    classes: list[IntArray],
+    paths: list[FloatArray],
+) -> LinkTable:
     def cat(parts: list[NDArray[np.generic]], dtype: type) -> NDArray[np.generic]:
         return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
@@ -138,7 +149,9 @@ def _pack(mine: Mine, anchors: IntArray, cells: list[IntArray], links: list[IntA
     ptr = np.zeros(_n_cells(mine) + 1, dtype=np.intp)
     np.cumsum(np.bincount(cell, minlength=_n_cells(mine)), out=ptr[1:])
     xyz = np.array([mine.anchors[i].xyz for i in anchors.tolist()], dtype=np.float64).reshape(-1, 3)
-    a_t = np.array([mine.tunnel_index[mine.anchors[i].tunnel] for i in anchors.tolist()], dtype=np.intp)
+    a_t = np.array(
+        [mine.tunnel_index[mine.anchors[i].tunnel] for i in anchors.tolist()], dtype=np.intp
+    )
     a_s = np.array([mine.anchors[i].offset_m for i in anchors.tolist()], dtype=np.float64)
     return LinkTable(
         ptr=ptr,

@@ -29,16 +29,28 @@ class SensorSuite:
         self.mine, self.cfg = mine, cfg
         hw = cfg.tunnel_half_width_m
         uwb_reach = max(cfg.uwb.max_range_m, cfg.uwb.corner_range_m)
-        self.uwb = build_link_table(mine, "uwb", dict.fromkeys(range(len(mine.anchors)), uwb_reach), hw)
-        self.ble = build_link_table(mine, "ble", dict.fromkeys(range(len(mine.anchors)), cfg.ble.max_range_m), hw)
+        self.uwb = build_link_table(
+            mine, "uwb", dict.fromkeys(range(len(mine.anchors)), uwb_reach), hw
+        )
+        self.ble = build_link_table(
+            mine, "ble", dict.fromkeys(range(len(mine.anchors)), cfg.ble.max_range_m), hw
+        )
         self.rfid_range = np.array([a.range_m or cfg.rfid.default_range_m for a in mine.anchors])
         self.rfid = build_link_table(mine, "rfid", dict(enumerate(self.rfid_range.tolist())), hw)
         self.anchor_bias = rng.normal(0.0, cfg.uwb.anchor_bias_sigma_m, len(self.uwb.anchors))
-        self.ble_shadow = _shadow_field(self.ble, cfg.ble.shadow_sigma_db,
-                                        cfg.ble.shadow_decorrelation_m, rng)
+        self.ble_shadow = _shadow_field(
+            self.ble, cfg.ble.shadow_sigma_db, cfg.ble.shadow_decorrelation_m, rng
+        )
 
-    def observe(self, ts: FloatArray, person: IntArray, cells: IntArray, xyz: FloatArray,
-                anchor_up: BoolArray, rng: np.random.Generator) -> list[MeasurementBatch]:
+    def observe(
+        self,
+        ts: FloatArray,
+        person: IntArray,
+        cells: IntArray,
+        xyz: FloatArray,
+        anchor_up: BoolArray,
+        rng: np.random.Generator,
+    ) -> list[MeasurementBatch]:
         """Everything the anchors hear from tags at ``xyz`` (rows: tags) in one tick."""
         return [
             self._uwb(ts, person, cells, xyz, anchor_up, rng),
@@ -46,8 +58,15 @@ class SensorSuite:
             self._rfid(ts, person, cells, xyz, anchor_up, rng),
         ]
 
-    def _uwb(self, ts: FloatArray, person: IntArray, cells: IntArray, xyz: FloatArray,
-             anchor_up: BoolArray, rng: np.random.Generator) -> MeasurementBatch:
+    def _uwb(
+        self,
+        ts: FloatArray,
+        person: IntArray,
+        cells: IntArray,
+        xyz: FloatArray,
+        anchor_up: BoolArray,
+        rng: np.random.Generator,
+    ) -> MeasurementBatch:
         m, tab = self.cfg.uwb, self.uwb
         rows, li = tab.links(cells)
         cls, path, a = tab.link_class[li], tab.path_m[li], tab.anchor[li]
@@ -59,39 +78,77 @@ class SensorSuite:
         keep &= rng.random(len(rows)) >= m.p_miss
         rows, cls, a, d = rows[keep], cls[keep], a[keep], d[keep]
         u = rng.random(len(rows))
-        nlos = (cls == CORNER) | ((cls == JUNCTION) & (u < m.p_nlos_junction)) | (
-            (cls == LOS) & (u < m.p_nlos))
+        nlos = (
+            (cls == CORNER)
+            | ((cls == JUNCTION) & (u < m.p_nlos_junction))
+            | ((cls == LOS) & (u < m.p_nlos))
+        )
         n = len(rows)
         err = m.los_bias_m + m.los_bias_per_m * d + self.anchor_bias[a]
         los_noise = rng.normal(0.0, m.los_sigma_m, n)
-        nlos_noise = (rng.normal(0.0, m.nlos_sigma_m, n) + m.nlos_bias_min_m
-                      + rng.exponential(m.nlos_bias_mean_m, n))
+        nlos_noise = (
+            rng.normal(0.0, m.nlos_sigma_m, n)
+            + m.nlos_bias_min_m
+            + rng.exponential(m.nlos_bias_mean_m, n)
+        )
         err = err + np.where(nlos, nlos_noise, los_noise)
         wild = rng.random(n) < m.p_outlier
         err = err + np.where(wild, rng.uniform(0.0, m.outlier_max_m, n), 0.0)
-        return MeasurementBatch.make(ts[rows], RANGE, person[rows], anchor=tab.anchors[a],
-                                     value=np.maximum(d + err, 0.0), true_m=d, nlos=nlos | wild,
-                                     link_class=cls)
+        return MeasurementBatch.make(
+            ts[rows],
+            RANGE,
+            person[rows],
+            anchor=tab.anchors[a],
+            value=np.maximum(d + err, 0.0),
+            true_m=d,
+            nlos=nlos | wild,
+            link_class=cls,
+        )
 
-    def _ble(self, ts: FloatArray, person: IntArray, cells: IntArray, xyz: FloatArray,
-             anchor_up: BoolArray, rng: np.random.Generator) -> MeasurementBatch:
+    def _ble(
+        self,
+        ts: FloatArray,
+        person: IntArray,
+        cells: IntArray,
+        xyz: FloatArray,
+        anchor_up: BoolArray,
+        rng: np.random.Generator,
+    ) -> MeasurementBatch:
         m, tab = self.cfg.ble, self.ble
         rows, li = tab.links(cells)
         ok = (tab.path_m[li] <= m.max_range_m) & anchor_up[tab.anchors[tab.anchor[li]]]
         rows, li = rows[ok], li[ok]
         a, cls = tab.anchor[li], tab.link_class[li]
         d = np.linalg.norm(xyz[rows] - tab.anchor_xyz[a], axis=1)
-        rssi = (m.rssi_1m_dbm - 10.0 * m.path_loss_exponent * np.log10(np.maximum(d, 1.0))
-                - m.corner_loss_db * (cls == CORNER) + self.ble_shadow[li]
-                + rng.normal(0.0, m.fast_sigma_db, len(rows)))
+        rssi = (
+            m.rssi_1m_dbm
+            - 10.0 * m.path_loss_exponent * np.log10(np.maximum(d, 1.0))
+            - m.corner_loss_db * (cls == CORNER)
+            + self.ble_shadow[li]
+            + rng.normal(0.0, m.fast_sigma_db, len(rows))
+        )
         keep = (rssi >= m.sensitivity_dbm) & (rng.random(len(rows)) >= m.p_miss)
         rows, a, cls = rows[keep], a[keep], cls[keep]
-        return MeasurementBatch.make(ts[rows], RSSI, person[rows], anchor=tab.anchors[a],
-                                     value=rssi[keep], true_m=d[keep], nlos=cls == CORNER,
-                                     link_class=cls)
+        return MeasurementBatch.make(
+            ts[rows],
+            RSSI,
+            person[rows],
+            anchor=tab.anchors[a],
+            value=rssi[keep],
+            true_m=d[keep],
+            nlos=cls == CORNER,
+            link_class=cls,
+        )
 
-    def _rfid(self, ts: FloatArray, person: IntArray, cells: IntArray, xyz: FloatArray,
-              anchor_up: BoolArray, rng: np.random.Generator) -> MeasurementBatch:
+    def _rfid(
+        self,
+        ts: FloatArray,
+        person: IntArray,
+        cells: IntArray,
+        xyz: FloatArray,
+        anchor_up: BoolArray,
+        rng: np.random.Generator,
+    ) -> MeasurementBatch:
         tab = self.rfid
         rows, li = tab.links(cells)
         mine_a = tab.anchors[tab.anchor[li]]
@@ -99,8 +156,14 @@ class SensorSuite:
         p = self.cfg.rfid.p_detect(d, self.rfid_range[mine_a])
         keep = (rng.random(len(rows)) < p) & anchor_up[mine_a]
         rows = rows[keep]
-        return MeasurementBatch.make(ts[rows], PRESENCE, person[rows], anchor=mine_a[keep],
-                                     true_m=d[keep], link_class=tab.link_class[li][keep])
+        return MeasurementBatch.make(
+            ts[rows],
+            PRESENCE,
+            person[rows],
+            anchor=mine_a[keep],
+            true_m=d[keep],
+            link_class=tab.link_class[li][keep],
+        )
 
 
 def _nearest_k(rows: IntArray, d: FloatArray, k: int) -> BoolArray:
@@ -116,7 +179,9 @@ def _nearest_k(rows: IntArray, d: FloatArray, k: int) -> BoolArray:
     return rank < k
 
 
-def _shadow_field(tab: LinkTable, sigma: float, corr_m: float, rng: np.random.Generator) -> FloatArray:
+def _shadow_field(
+    tab: LinkTable, sigma: float, corr_m: float, rng: np.random.Generator
+) -> FloatArray:
     """Shadowing of every link: AR(1) along the cells of each anchor, std ``sigma``.
 
     Correlation between cells ``k`` apart is ``rho**k`` with ``rho = exp(-CELL_M / corr_m)``

@@ -112,13 +112,19 @@ class Simulation:
             idx = np.flatnonzero(self.trajectories.active(tq))
             pos = self.trajectories.at(idx, tq[idx])
             xyz = self._tag_xyz(idx, pos.tunnel, pos.offset)
-            talking = ~((tq[idx] >= self.effects.silent_from[idx]) & (tq[idx] < self.effects.silent_to[idx]))
+            talking = ~(
+                (tq[idx] >= self.effects.silent_from[idx]) & (tq[idx] < self.effects.silent_to[idx])
+            )
             up = ~((t >= self.effects.anchor_down_from) & (t < self.effects.anchor_down_to))
             ti = idx[talking]
             cells = cell_of(self.mine, pos.tunnel[talking], pos.offset[talking])
             parts = self.sensors.observe(tq[ti], ti, cells, xyz[talking], up, rng)
             moving = pos.moving
-            due = ((k % status_every) == status_slot[idx]) | (moving != was_moving[idx]) | ~was_active[idx]
+            due = (
+                ((k % status_every) == status_slot[idx])
+                | (moving != was_moving[idx])
+                | ~was_active[idx]
+            )
             due &= talking
             parts.append(self._status(tq[idx[due]], idx[due], moving[due]))
             hi = int(np.searchsorted(ev_ts, t + cfg.tick_s, side="left"))
@@ -138,13 +144,15 @@ class Simulation:
         d = self.mine.geometry.direction_at(tunnel, offset)
         side = np.stack([-d[:, 1], d[:, 0], np.zeros(len(d))], axis=1)
         norm = np.linalg.norm(side, axis=1)
-        side = np.where(norm[:, None] > 1e-6, side / np.maximum(norm, 1e-6)[:, None], [1.0, 0.0, 0.0])
+        side = np.where(
+            norm[:, None] > 1e-6, side / np.maximum(norm, 1e-6)[:, None], [1.0, 0.0, 0.0]
+        )
         out = axis + side * self.lateral[idx, None]
         out[:, 2] += self.config.sensors.tag_vertical_m
         return out
 
     def battery(self, idx: IntArray, ts: FloatArray) -> FloatArray:
-        """Battery level of tags at times ``ts`` (a staged low battery crosses its threshold then)."""
+        """Battery level of tags at ``ts`` (a staged low battery crosses its threshold then)."""
         st = self.config.sensors.status
         out_t = self.trajectories.lamp_out[idx]
         level = self.battery0[idx] - st.battery_drain_pct_h * (ts - out_t) / 3600.0

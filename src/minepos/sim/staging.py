@@ -11,7 +11,7 @@ from minepos.mine import Mine, Person, Place
 from minepos.sim.batch import EVENT_NAMES
 from minepos.sim.config import IncidentSpec, ScenarioConfig
 from minepos.sim.incidents import Incident, TagEffects, detour, freeze, place_at, underground_at
-from minepos.sim.plan import Plans
+from minepos.sim.plan import WORK, Plans
 
 __all__ = ["Stager", "default_incidents"]
 
@@ -21,8 +21,17 @@ _ZONE_DWELL_S = 1200.0
 
 def default_incidents(duration_s: float) -> tuple[IncidentSpec, ...]:
     """One of each kind, spread over the middle of the run."""
-    kinds = ("sos", "man_down", "restricted_zone", "forbidden_zone", "overcrowding",
-             "tag_silent", "low_battery", "anchor_failed", "not_returned")
+    kinds = (
+        "sos",
+        "man_down",
+        "restricted_zone",
+        "forbidden_zone",
+        "overcrowding",
+        "tag_silent",
+        "low_battery",
+        "anchor_failed",
+        "not_returned",
+    )
     out = []
     for n, kind in enumerate(kinds):
         at = duration_s * (0.3 + 0.4 * n / len(kinds))
@@ -34,8 +43,14 @@ def default_incidents(duration_s: float) -> tuple[IncidentSpec, ...]:
 class Stager:
     """Applies incident specs to plans; collects the incidents known in advance."""
 
-    def __init__(self, mine: Mine, people: list[Person], plans: Plans, cfg: ScenarioConfig,
-                 rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        mine: Mine,
+        people: list[Person],
+        plans: Plans,
+        cfg: ScenarioConfig,
+        rng: np.random.Generator,
+    ) -> None:
         self.mine, self.people, self.plans, self.cfg, self.rng = mine, people, plans, cfg, rng
         self.effects = TagEffects.none(len(people), len(mine.anchors))
         self.incidents: list[Incident] = []
@@ -48,7 +63,9 @@ class Stager:
         for spec in self.cfg.incidents:
             getattr(self, f"_{spec.kind}")(spec, self.cfg.start_ts + spec.at_s)
         for order in self.cfg.evacuations:
-            self._evacuate(order.at_s, order.tags, order.ack_median_s, order.ack_sigma, order.never_share)
+            self._evacuate(
+                order.at_s, order.tags, order.ack_median_s, order.ack_sigma, order.never_share
+            )
         for i in range(len(self.people)):
             if self.plans.segs[i]:
                 self.effects.events.append((self.plans.lamp_out[i], i, _EV["lamp_out"]))
@@ -69,15 +86,31 @@ class Stager:
                 return int(i)
         raise InputError(f"incident {spec.kind}: nobody is underground at +{spec.at_s:.0f} s")
 
-    def _record(self, kind: str, t: float, i: int | None, dur: float | None = None,
-                zone: str | None = None, anchor: str | None = None) -> None:
+    def _record(
+        self,
+        kind: str,
+        t: float,
+        i: int | None,
+        dur: float | None = None,
+        zone: str | None = None,
+        anchor: str | None = None,
+    ) -> None:
         p = self.people[i] if i is not None else None
         if p is not None and zone is None:
-            k, tunnel, s, _ = place_at(self.plans.segs[i], t)  # type: ignore[index]
+            _, tunnel, s, _ = place_at(self.plans.segs[i], t)  # type: ignore[index]
             zones = self.mine.zones_at(self.mine.tunnels[tunnel].id, s)
             zone = zones[0] if zones else None
-        self.incidents.append(Incident(kind, t, p.id if p else None, p.tag if p else None, zone,
-                                       anchor, None if dur is None else t + dur))
+        self.incidents.append(
+            Incident(
+                kind,
+                t,
+                p.id if p else None,
+                p.tag if p else None,
+                zone,
+                anchor,
+                None if dur is None else t + dur,
+            )
+        )
 
     # -- kinds ---------------------------------------------------------------------------------
     def _sos(self, spec: IncidentSpec, t: float) -> None:
@@ -125,23 +158,33 @@ class Stager:
         leave = self.plans.leave[i]
         expected = self.plans.lamp_in[i]
         freeze_at = max(leave, t)
-        k, tunnel, s, _ = place_at(self.plans.segs[i], freeze_at)
+        _, tunnel, s, _ = place_at(self.plans.segs[i], freeze_at)
         head = [seg for seg in self.plans.segs[i] if seg[1] <= freeze_at]
-        from minepos.sim.plan import WORK
-
         head.append((head[-1][1] if head else freeze_at, math.inf, tunnel, s, s, WORK))
         self.plans.segs[i] = head
         self.plans.lamp_in[i] = math.inf
         self._record("not_returned", expected, i)
 
     def _zone_kind(self, spec: IncidentSpec, t: float, kind: str) -> None:
-        zones = [z for z in self.mine.zones if (z.id == spec.zone if spec.zone else
-                 (z.kind == "restricted" if kind == "restricted_zone" else z.allowed_roles))]
+        zones = [
+            z
+            for z in self.mine.zones
+            if (
+                z.id == spec.zone
+                if spec.zone
+                else (z.kind == "restricted" if kind == "restricted_zone" else z.allowed_roles)
+            )
+        ]
         if not zones:
-            raise InputError(f"incident {kind}: no {'zone ' + spec.zone if spec.zone else 'such zone'}")
+            raise InputError(
+                f"incident {kind}: no {'zone ' + spec.zone if spec.zone else 'such zone'}"
+            )
         zone = zones[0]
-        ok = [i for i, p in enumerate(self.people)
-              if zone.allowed_roles is None or p.role not in zone.allowed_roles]
+        ok = [
+            i
+            for i, p in enumerate(self.people)
+            if zone.allowed_roles is None or p.role not in zone.allowed_roles
+        ]
         self._send(spec, t, zone.id, ok, 1)
 
     def _restricted_zone(self, spec: IncidentSpec, t: float) -> None:
@@ -182,11 +225,14 @@ class Stager:
             self.busy.add(i)
             detour(self.mine, self.plans, i, t, target, dwell)
 
-    def _evacuate(self, at_s: float, tags: tuple[str, ...] | None, median: float, sigma: float,
-                  never: float) -> None:
+    def _evacuate(
+        self, at_s: float, tags: tuple[str, ...] | None, median: float, sigma: float, never: float
+    ) -> None:
         t = self.cfg.start_ts + at_s
         by_tag = {p.tag: i for i, p in enumerate(self.people)}
-        targets = range(len(self.people)) if tags is None else [by_tag[x] for x in tags if x in by_tag]
+        targets = (
+            range(len(self.people)) if tags is None else [by_tag[x] for x in tags if x in by_tag]
+        )
         for i in targets:
             if not (self.plans.segs[i] and self.plans.lamp_out[i] <= t < self.plans.lamp_in[i]):
                 continue

@@ -39,9 +39,17 @@ class TruthBatch:
     @classmethod
     def build(cls, mine: Mine, ts: FloatArray, pos: Positions, xyz: FloatArray) -> TruthBatch:
         """Truth rows for positions ``pos`` at times ``ts``."""
-        return cls(ts, pos.person, pos.tunnel, pos.offset, xyz,
-                   mine.zone_mask(pos.tunnel, pos.offset), mine.level_index_at(pos.tunnel, pos.offset),
-                   pos.speed, pos.mode)
+        return cls(
+            ts,
+            pos.person,
+            pos.tunnel,
+            pos.offset,
+            xyz,
+            mine.zone_mask(pos.tunnel, pos.offset),
+            mine.level_index_at(pos.tunnel, pos.offset),
+            pos.speed,
+            pos.mode,
+        )
 
     def select(self, mask: NDArray[np.bool_] | IntArray) -> TruthBatch:
         """Rows picked by a mask or index array."""
@@ -53,35 +61,42 @@ class TruthBatch:
         out = []
         for i in range(len(self.ts)):
             p = people[self.person[i]]
-            out.append({
-                "ts": round(float(self.ts[i]), 3), "tag": p.tag, "person": p.id,
-                "tunnel": mine.tunnels[self.tunnel[i]].id, "offset_m": round(float(self.offset[i]), 3),
-                "xyz": [round(float(v), 3) for v in self.xyz[i]],
-                "zones": [zone_ids[k] for k in np.flatnonzero(self.zones[i])],
-                "level": mine.levels[self.level[i]].id,
-                "speed_mps": round(float(self.speed[i]), 3), "mode": MODE_NAMES[self.mode[i]],
-            })
+            out.append(
+                {
+                    "ts": round(float(self.ts[i]), 3),
+                    "tag": p.tag,
+                    "person": p.id,
+                    "tunnel": mine.tunnels[self.tunnel[i]].id,
+                    "offset_m": round(float(self.offset[i]), 3),
+                    "xyz": [round(float(v), 3) for v in self.xyz[i]],
+                    "zones": [zone_ids[k] for k in np.flatnonzero(self.zones[i])],
+                    "level": mine.levels[self.level[i]].id,
+                    "speed_mps": round(float(self.speed[i]), 3),
+                    "mode": MODE_NAMES[self.mode[i]],
+                }
+            )
         return out
 
     def json_lines(self, mine: Mine, people: Sequence[Any]) -> list[str]:
         """One compact JSON line per row (no newline); fast path for writers."""
-        zone_ids = [z.id for z in mine.zones]
+        zone_ids = [f'"{z.id}"' for z in mine.zones]
         tunnels = [t.id for t in mine.tunnels]
         levels = [lv.id for lv in mine.levels]
         rows, cols = np.nonzero(self.zones)
         zl: list[list[str]] = [[] for _ in range(len(self.ts))]
         for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-            zl[r].append('"%s"' % zone_ids[c])
+            zl[r].append(zone_ids[c])
         xyz = self.xyz.tolist()
+        cols6 = (self.ts, self.person, self.tunnel, self.offset, self.level, self.speed, self.mode)
         out = []
-        for i, (ts, pi, ti, off, lv, sp, mo) in enumerate(zip(
-                self.ts.tolist(), self.person.tolist(), self.tunnel.tolist(), self.offset.tolist(),
-                self.level.tolist(), self.speed.tolist(), self.mode.tolist(), strict=True)):
+        for i, (ts, pi, ti, off, lv, sp, mo) in enumerate(
+            zip(*(c.tolist() for c in cols6), strict=True)
+        ):
             p = people[pi]
             x, y, z = xyz[i]
             out.append(
-                '{"ts":%.3f,"tag":"%s","person":"%s","tunnel":"%s","offset_m":%.3f,'
-                '"xyz":[%.3f,%.3f,%.3f],"zones":[%s],"level":"%s","speed_mps":%.3f,"mode":"%s"}'
-                % (ts, p.tag, p.id, tunnels[ti], off, x, y, z, ",".join(zl[i]), levels[lv], sp,
-                   MODE_NAMES[mo]))
+                f'{{"ts":{ts:.3f},"tag":"{p.tag}","person":"{p.id}","tunnel":"{tunnels[ti]}",'
+                f'"offset_m":{off:.3f},"xyz":[{x:.3f},{y:.3f},{z:.3f}],"zones":[{",".join(zl[i])}],'
+                f'"level":"{levels[lv]}","speed_mps":{sp:.3f},"mode":"{MODE_NAMES[mo]}"}}'
+            )
         return out
