@@ -7,11 +7,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import typer
+from typer.testing import CliRunner, Result
+
+from minepos.errors import InputError
 from minepos.ingest import IngestPipeline, SqliteDeadLetterStore, Validator
+from minepos.ingest.commands import register
 
 from .conftest import NOW, FakeClock, RecordingSink
 
 FRAMES = Path(__file__).parent.parent / "fixtures" / "frames"
+
+
+def _cli(*args: str, stdin: bytes = b"") -> Result:
+    """In-process run of the ingest commands (fast); `_minepos` runs the real entry point."""
+    app = typer.Typer()
+    register(app)
+    return CliRunner().invoke(app, list(args), input=stdin)
 
 
 def _minepos(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
@@ -34,34 +46,34 @@ def test_errors_lists_refused_payloads_newest_first(tmp_path: Path) -> None:
     pipe.accept(json.dumps([{"ts": NOW, "tag": "t7", "event": "sos"}]).encode(), "gw-b", "mqtt")
     store.close()
 
-    out = _minepos("ingest", "errors", "--data", str(tmp_path))
-    assert out.returncode == 0, out.stderr
+    out = _cli("ingest", "errors", "--data", str(tmp_path))
+    assert out.exit_code == 0, out.output
     assert out.stdout.index("gw-b") < out.stdout.index("gw-a")
     assert "unknown_tag" in out.stdout
     assert "invalid_json" in out.stdout
 
-    only = _minepos("ingest", "errors", "--data", str(tmp_path), "--gateway", "gw-a", "--json")
+    only = _cli("ingest", "errors", "--data", str(tmp_path), "--gateway", "gw-a", "--json")
     rows = [json.loads(line) for line in only.stdout.splitlines()]
     assert [r["gateway"] for r in rows] == ["gw-a"]
     assert rows[0]["payload"] == "not json"
 
 
 def test_errors_without_a_store_says_so(tmp_path: Path) -> None:
-    out = _minepos("ingest", "errors", "--data", str(tmp_path / "none"))
-    assert out.returncode == 0
+    out = _cli("ingest", "errors", "--data", str(tmp_path / "none"))
+    assert out.exit_code == 0
     assert "does not exist yet" in out.stdout
 
 
 def test_decode_prints_measurements_and_rejects() -> None:
     frame = FRAMES / "dwm1001" / "location.json"
     topic = "dwm/node/00ff/uplink/location"
-    out = _minepos("ingest", "decode", str(frame), "--decoder", "dwm1001", "--topic", topic)
-    assert out.returncode == 0, out.stderr
+    out = _cli("ingest", "decode", str(frame), "--decoder", "dwm1001", "--topic", topic)
+    assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)["xyz"] == [12.48, 3.05, -1.7]
     bad = _minepos("ingest", "decode", "-", stdin=b"[1, 2")
     assert bad.returncode == 1
     assert "invalid_json" in bad.stderr
     assert "Traceback" not in bad.stderr
-    unknown = _minepos("ingest", "decode", "-", "--decoder", "acme")
-    assert unknown.returncode == 1
-    assert "unknown decoder 'acme'" in unknown.stderr
+    unknown = _cli("ingest", "decode", "-", "--decoder", "acme")
+    assert isinstance(unknown.exception, InputError)
+    assert "unknown decoder 'acme'" in str(unknown.exception)
