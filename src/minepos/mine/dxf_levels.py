@@ -40,17 +40,19 @@ def assign_levels(
     n = int(group[-1]) + 1
     level_z = np.array([_weighted_median(z[group == g], w[group == g]) for g in range(n)])
     only_shafts = [bool(np.all(w[group == g] <= _TINY)) for g in range(n)]
+    nearest = _nearest_levels(xyz, tunnels, level_z)
     # a tunnel is pinned to its group's level when its own points would be counted elsewhere
-    pinned: list[int | None] = []
-    for t, (kind, pts) in enumerate(tunnels):
-        groups = set(group[owner == t].tolist()) if kind not in _JOINING else set()
-        nearest = {int(np.argmin(np.abs(level_z - xyz[p, 2]))) for p in pts}
-        pinned.append(groups.pop() if len(groups) == 1 and nearest != groups else None)
-    used = set()
-    for (_, pts), pin in zip(tunnels, pinned, strict=True):
-        used |= (
-            {pin} if pin is not None else {int(np.argmin(np.abs(level_z - xyz[p, 2]))) for p in pts}
-        )
+    own: list[set[int]] = [set() for _ in tunnels]
+    for t, g in np.unique(np.stack([owner, group], axis=1), axis=0).tolist():
+        if t >= 0 and tunnels[t][0] not in _JOINING:
+            own[t].add(g)
+    pinned = [
+        next(iter(g)) if len(g) == 1 and near != g else None
+        for g, near in zip(own, nearest, strict=True)
+    ]
+    used: set[int] = set()
+    for pin, near in zip(pinned, nearest, strict=True):
+        used |= {pin} if pin is not None else near
     keep = sorted(used)
     ids = level_names(level_z[keep], [only_shafts[g] for g in keep], gap)
     levels = [
@@ -59,6 +61,14 @@ def assign_levels(
     ]
     id_of = {g: ids[k][0] for k, g in enumerate(keep)}
     return levels, [None if pin is None else id_of[pin] for pin in pinned]
+
+
+def _nearest_levels(
+    xyz: FloatArray, tunnels: Sequence[tuple[str, Sequence[int]]], level_z: FloatArray
+) -> list[set[int]]:
+    """Per tunnel, the levels nearest in height to its points (what `mine check` counts)."""
+    point_level = np.argmin(np.abs(xyz[:, 2, None] - level_z[None, :]), axis=1).tolist()
+    return [{point_level[p] for p in pts} for _, pts in tunnels]
 
 
 def _samples(

@@ -186,15 +186,20 @@ def read_plan(
 
 def _open(path: Path) -> Any:
     from ezdxf import recover
-    from ezdxf.lldxf.const import DXFStructureError
+    from ezdxf.filemanagement import readfile
+    from ezdxf.lldxf.const import DXFError
 
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
+        return readfile(path)  # the fast reader first; most plans are well formed
+    except (DXFError, OSError, UnicodeError, ValueError, EOFError, KeyError) as exc:
+        log.info("%s: strict reading failed (%s); trying to recover", path, exc)
+    try:
         doc, auditor = recover.readfile(path)
-    except DXFStructureError as exc:
+    except DXFError as exc:
         raise InputError(f"{path}: not a DXF file, or damaged beyond repair ({exc})") from exc
-    except (OSError, UnicodeError, ValueError, EOFError) as exc:
+    except (OSError, UnicodeError, ValueError, EOFError, KeyError) as exc:
         raise InputError(f"{path}: cannot read the DXF file ({exc})") from exc
     if auditor.has_errors:
         log.warning(
