@@ -172,24 +172,45 @@ def _closest(
 
 
 def _snap(pts: FloatArray, snap: float) -> tuple[IntArray, FloatArray]:
-    """Label each point with its cluster (points within ``snap``, chained); cluster means."""
+    """Label each point with its cluster (points within ``snap``, chained); cluster means.
+
+    Cluster means closer than ``snap`` are merged again (a few rounds), so no two nodes of the
+    result are within the tolerance and no piece between two clusters collapses to nothing.
+    """
     # exact duplicates (shared polyline vertices) first: the tree then sees each place once
     uniq, inverse = np.unique(np.round(pts, 9), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    pairs = cKDTree(uniq).query_pairs(snap, output_type="ndarray")
-    m = len(uniq)
+    label = _numbered(_components(uniq, snap)[inverse.reshape(-1)])
+    xyz = _means(pts, label)
+    for _ in range(8):
+        comp = _components(xyz, snap)
+        if comp.max(initial=-1) + 1 == len(xyz):
+            break
+        label = _numbered(comp[label])
+        xyz = _means(pts, label)
+    return label, xyz
+
+
+def _components(xyz: FloatArray, snap: float) -> IntArray:
+    """Connected components of the points under "closer than ``snap``"."""
+    pairs = cKDTree(xyz).query_pairs(snap, output_type="ndarray")
+    m = len(xyz)
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(m, m))
-    n_comp, comp = connected_components(graph, directed=False)
-    # clusters numbered in order of their first point, so the numbering follows the drawing
-    first = np.full(n_comp, len(pts), dtype=np.intp)
-    np.minimum.at(first, comp[inverse], np.arange(len(pts)))
-    renumber = np.empty(n_comp, dtype=np.intp)
-    renumber[np.argsort(first, kind="stable")] = np.arange(n_comp)
-    label = renumber[comp[inverse]]
-    sums = np.zeros((n_comp, 3))
+    return np.asarray(connected_components(graph, directed=False)[1], dtype=np.intp)
+
+
+def _numbered(label: IntArray) -> IntArray:
+    """Labels renumbered 0.. in order of first occurrence, so numbering follows the drawing."""
+    _, first, inverse = np.unique(label, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.intp)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse.reshape(-1)]
+
+
+def _means(pts: FloatArray, label: IntArray) -> FloatArray:
+    n = int(label.max(initial=-1)) + 1
+    sums = np.zeros((n, 3))
     np.add.at(sums, label, pts)
-    counts = np.bincount(label, minlength=n_comp)
-    return label, sums / counts[:, None]
+    return sums / np.bincount(label, minlength=n)[:, None]
 
 
 def _pieces(
