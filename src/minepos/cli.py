@@ -37,6 +37,12 @@ def _register() -> None:
     from minepos.store import commands as store_commands
 
     store_commands.register(app)
+    from minepos.engine import commands as engine_commands
+
+    engine_commands.register(app)
+    from minepos.web import commands as web_commands
+
+    web_commands.register(app)
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ class FakeClock:
 
 
 class FakeLive:
-    """Positions and alarms set by the test; acknowledgements stored and published like the runtime."""
+    """Positions and alarms set by the test; acks are stored and published as the runtime does."""
 
     def __init__(self, store: Store, hub: LiveHub) -> None:
         self.store, self.hub = store, hub

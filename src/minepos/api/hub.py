@@ -64,8 +64,16 @@ class Subscription:
 class LiveHub:
     """Publish from anywhere (the tick loop, a request thread); clients subscribe on the loop."""
 
-    def __init__(self, period_s: float = 1.0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        period_s: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        *,
+        auto_flush: bool = True,
+    ) -> None:
         self.period_s = period_s
+        #: False when the owner calls `flush` itself once per tick (the runtime does)
+        self.auto_flush = auto_flush
         self.clock = clock
         self._subs: set[Subscription] = set()
         self._pending: dict[str, dict[str, Any]] = {}
@@ -83,7 +91,7 @@ class LiveHub:
     def start(self) -> None:
         """Start the periodic flush on the running event loop."""
         self._loop = asyncio.get_running_loop()
-        if self._task is None:
+        if self._task is None and self.auto_flush:
             self._task = self._loop.create_task(self._run(), name="minepos-live-hub")
 
     async def stop(self) -> None:

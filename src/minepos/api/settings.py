@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from minepos.errors import InputError
+from minepos.ingest.transports.mqtt import MqttSubscription
 
 __all__ = ["ServerSettings", "load_settings"]
 
@@ -29,9 +30,9 @@ class ServerSettings(BaseSettings):
     mqtt: str | None = Field(
         default=None, description="MQTT broker URL (mqtt://host:1883); none: no MQTT ingest"
     )
-    mqtt_topics: list[str] = Field(
-        default_factory=lambda: ["minepos/{mine}/ingest/+"],
-        description="MQTT subscriptions; {mine} is replaced by the mine id",
+    mqtt_subscriptions: list[MqttSubscription] | None = Field(
+        default=None,
+        description="MQTT topic filters and decoders; default: minepos/<mine>/ingest/+ (canonical)",
     )
     data_dir: Path = Field(
         default=Path("minepos-data"), description="Folder for the embedded database and files"

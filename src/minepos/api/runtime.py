@@ -1,0 +1,278 @@
+"""`Runtime`: ingest -> engine -> safety -> store -> API for one mine, ticking once a second.
+
+Two single-thread executors keep the heavy parts off the event loop and each part on one thread:
+the engine's tracker runs on one, the safety monitor and its recorder on the other. An SOS does
+not wait for the next tick: the ingest sink hands it straight to the safety thread, which raises
+the alarm, commits it and publishes it on the WebSocket at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final, Protocol
+
+import numpy as np
+from prometheus_client import CollectorRegistry
+
+from minepos.api.hub import LiveHub
+from minepos.api.livestate import RateMeter, headcount_of, positions_of, system_of
+from minepos.api.routes.common import alarm_public
+from minepos.api.services import Services
+from minepos.engine.estimate import Estimate
+from minepos.ingest.metrics import IngestMetrics
+from minepos.ingest.pipeline import IngestPipeline
+from minepos.ingest.validate import Validator
+from minepos.measurement import Measurement
+from minepos.mine import Mine
+from minepos.safety.alarms import Alarm, AlarmChange
+from minepos.safety.monitor import SafetyMonitor, Tick
+from minepos.safety.publisher import AlarmPublisher
+from minepos.store import Store
+from minepos.store.accounts import Person
+from minepos.store.recorder import SafetyRecorder
+
+__all__ = ["Runtime", "TrackerLike"]
+
+log = logging.getLogger(__name__)
+
+#: events that must not wait for the next tick
+URGENT_EVENTS: Final = frozenset({"sos", "sos_cancel"})
+
+
+class TrackerLike(Protocol):
+    """The engine's face as the runtime uses it."""
+
+    def add(self, measurements: Sequence[Measurement]) -> None:
+        """Buffer measurements for the next step."""
+
+    def step(self, now: float) -> Sequence[Estimate]:
+        """Advance every tag to ``now``."""
+
+
+class Runtime:
+    """The live system of one mine; `services()` is what `create_app` serves."""
+
+    def __init__(
+        self,
+        mine: Mine,
+        store: Store,
+        *,
+        tick_s: float = 1.0,
+        tracker: TrackerLike | None = None,
+        publisher: AlarmPublisher | None = None,
+        clock: Callable[[], float] = time.time,
+        seed: int = 0,
+    ) -> None:
+        self.mine, self.store, self.tick_s, self.clock = mine, store, tick_s, clock
+        if tracker is None:
+            from minepos.engine.tracker import Tracker
+
+            tracker = Tracker(mine, rng=np.random.default_rng(seed))
+        self.tracker = tracker
+        self.monitor = SafetyMonitor(mine)
+        self.recorder = SafetyRecorder(store, self.monitor, publisher)
+        self.hub = LiveHub(period_s=tick_s, clock=clock, auto_flush=False)
+        self.registry = CollectorRegistry()
+        self.metrics = IngestMetrics(self.registry)
+        self.known_tags: set[str] = set()
+        validator = Validator(self.known_tags, {a.id for a in mine.anchors}, clock)
+        self.pipeline = IngestPipeline(
+            self._sink, validator, metrics=self.metrics, dead_letters=store.dead_letters
+        )
+        self._buffer: list[Measurement] = []
+        self._lock = threading.Lock()
+        self._engine = ThreadPoolExecutor(1, thread_name_prefix="minepos-engine")
+        self._safety = ThreadPoolExecutor(1, thread_name_prefix="minepos-safety")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._rows: dict[str, dict[str, Any]] = {}
+        self._headcount: dict[str, Any] = {
+            "ts": clock(),
+            "underground": 0,
+            "by_level": {},
+            "by_zone": {},
+            "unaccounted": [],
+        }
+        self._system: dict[str, Any] = {}
+        self._accepted = RateMeter()
+        self._rejected = RateMeter()
+        self._tick_ms: float | None = None
+        self.ticks = 0
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    # -- wiring ---------------------------------------------------------------------------------
+    def services(self) -> Services:
+        """The API's view of this runtime."""
+        return Services(
+            mine=self.mine,
+            store=self.store,
+            live=self,
+            hub=self.hub,
+            ingest=self.pipeline,
+            metrics=self.registry,
+            clock=self.clock,
+        )
+
+    def load_people(self) -> None:
+        """Put the mine file's people into the registry (if new) and learn every tag."""
+        known = {p.id for p in self.store.people.list()}
+        new = [Person(p.id, p.name, p.role, p.tag) for p in self.mine.people if p.id not in known]
+        if new:
+            self.store.people.put(new, ts=self.clock(), actor="mine file")
+        self.people_changed()
+
+    def _sink(self, measurements: Sequence[Measurement]) -> None:
+        with self._lock:
+            self._buffer.extend(measurements)
+        urgent = [m for m in measurements if m.event in URGENT_EVENTS]
+        if urgent and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._spawn_urgent, urgent)
+
+    def _spawn_urgent(self, urgent: list[Measurement]) -> None:
+        task = asyncio.ensure_future(self._urgent(urgent))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- the loop -------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Restore from the store, then tick on every ``tick_s`` boundary until ``stop`` is set."""
+        self._loop = asyncio.get_running_loop()
+        await self._on(self._safety, self._restore)
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            now = self.clock()
+            nxt = (math.floor(now / self.tick_s) + 1) * self.tick_s
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=max(0.0, nxt - now))
+            if stop.is_set():
+                break
+            try:
+                await self.tick(nxt)
+            except Exception:  # one bad tick must not stop the mine's monitoring
+                log.exception("tick at %.3f failed", nxt)
+
+    async def tick(self, now: float) -> Tick:
+        """One engine + safety step at ``now``; publishes what changed."""
+        with self._lock:
+            batch, self._buffer = self._buffer, []
+        t0 = time.perf_counter()
+        estimates = await self._on(self._engine, self._engine_step, now, batch)
+        tick, rows, headcount, system = await self._on(
+            self._safety, self._safety_step, now, batch, estimates
+        )
+        self._tick_ms = (time.perf_counter() - t0) * 1000.0
+        self.metrics.observe_tick(self._tick_ms / 1000.0)
+        assert isinstance(tick, Tick)
+        self._publish(tick.changes)
+        changed = [r for tag, r in rows.items() if self._rows.get(tag) != r]
+        changed += [_gone(r) for tag, r in self._rows.items() if tag not in rows]
+        self._rows = rows
+        self._headcount = headcount
+        self._system = system
+        self.hub.publish_positions(changed)
+        self.hub.publish_headcount(headcount)
+        self.hub.flush()
+        self.ticks += 1
+        return tick
+
+    async def _urgent(self, measurements: list[Measurement]) -> None:
+        try:
+            tick = await self._on(self._safety, self.recorder.tick, self.clock(), measurements, ())
+        except Exception:
+            log.exception("urgent step failed")
+            return
+        self._publish(tick.changes)
+
+    async def _on(self, pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+
+    def _engine_step(self, now: float, batch: list[Measurement]) -> Sequence[Estimate]:
+        self.tracker.add(batch)
+        return self.tracker.step(now)
+
+    def _safety_step(
+        self, now: float, batch: list[Measurement], estimates: Sequence[Estimate]
+    ) -> tuple[Tick, dict[str, dict[str, Any]], dict[str, Any], dict[str, Any]]:
+        tick = self.recorder.tick(now, batch, estimates)
+        rows = {
+            t: r for t, r in positions_of(self.monitor, now).items() if r["status"] != "surface"
+        }
+        return tick, rows, headcount_of(self.monitor, now), system_of(self.monitor, now)
+
+    def _restore(self) -> None:
+        hc = self.recorder.restore(self.clock())
+        log.info(
+            "restored: %d underground, %d active alarms", hc.underground, len(self.monitor.book)
+        )
+
+    def _publish(self, changes: Sequence[AlarmChange]) -> None:
+        for change in changes:
+            self.hub.publish_alarm(alarm_public(change.alarm))
+
+    async def close(self) -> None:
+        """Finish the running steps and release the threads."""
+        self._engine.shutdown(wait=True, cancel_futures=True)
+        self._safety.shutdown(wait=True, cancel_futures=True)
+
+    # -- LiveView ---------------------------------------------------------------------------------
+    def positions(self, now: float) -> list[dict[str, Any]]:
+        """Rows of every tag underground after the last tick."""
+        return list(self._rows.values())
+
+    def headcount(self, now: float) -> dict[str, Any]:
+        """The headcount after the last tick."""
+        return self._headcount
+
+    def active_alarms(self) -> list[Alarm]:
+        """Active alarms (read on the safety thread), oldest first."""
+        alarms: list[Alarm] = self._safety.submit(
+            lambda: [a.snapshot() for a in self.monitor.book]
+        ).result()
+        return sorted(alarms, key=lambda a: a.raised_at)
+
+    def acknowledge(self, alarm: str, user: str, ts: float, comment: str) -> Alarm:
+        """Acknowledge on the safety thread: stored, audited, then published."""
+        change = self._safety.submit(self.recorder.acknowledge, alarm, user, ts, comment).result()
+        self._publish([change])
+        return change.alarm
+
+    def system(self, now: float) -> dict[str, Any]:
+        """Health after the last tick, with ingest rates over the last minute."""
+        accepted = rejected = 0
+        for (_, outcome), n in self.pipeline.counters().items():
+            if outcome == "accepted":
+                accepted += n
+            elif outcome != "duplicate":
+                rejected += n
+        base = self._system or {
+            "ts": now,
+            "anchors_total": len(self.mine.anchors),
+            "anchors_online": 0,
+            "tags_total": 0,
+            "tags_reporting": 0,
+            "offline_anchors": [],
+        }
+        return {
+            **base,
+            "ingest_per_s": round(self._accepted.add(now, accepted), 1),
+            "rejected_per_s": round(self._rejected.add(now, rejected), 2),
+            "engine_tick_ms": self._tick_ms,
+        }
+
+    def people_changed(self) -> None:
+        """Learn the registry's tags (the validator holds this set by reference)."""
+        tags = {p.tag for p in self.store.people.list() if p.tag}
+        tags |= {p.tag for p in self.mine.people}
+        self.known_tags.clear()
+        self.known_tags.update(tags)
+
+
+def _gone(row: dict[str, Any]) -> dict[str, Any]:
+    """The last row of a tag that left: the console greys it out and drops it."""
+    return {**row, "status": "surface"}

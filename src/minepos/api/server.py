@@ -1,0 +1,125 @@
+"""Running the whole system in one process: runtime, HTTP server, MQTT source, optional feed.
+
+Ctrl-C (SIGINT) or SIGTERM stops the HTTP server first, then the feed, the MQTT source and the
+tick loop, and finally commits what is queued in the store: a clean stop loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import uvicorn
+
+from minepos.api.app import create_app
+from minepos.api.runtime import Runtime
+from minepos.api.settings import ServerSettings
+from minepos.errors import InputError
+from minepos.mine import Mine
+from minepos.store import Store
+
+__all__ = ["Feed", "run_server"]
+
+log = logging.getLogger(__name__)
+
+#: something that feeds measurements into the pipeline until the event is set (the simulator)
+Feed = Callable[[Runtime, asyncio.Event], Coroutine[Any, Any, None]]
+
+
+def _mqtt_source(settings: ServerSettings, runtime: Runtime) -> object | None:
+    if settings.mqtt is None:
+        return None
+    from minepos.ingest.transports.mqtt import MqttSource, MqttSourceConfig
+
+    parts = urlsplit(settings.mqtt if "://" in settings.mqtt else f"mqtt://{settings.mqtt}")
+    if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
+        raise InputError(f"--mqtt {settings.mqtt!r}: expected mqtt://host[:port]")
+    config = MqttSourceConfig(
+        host=parts.hostname,
+        port=parts.port or 1883,
+        mine=runtime.mine.id,
+        username=parts.username,
+        password=parts.password,
+        subscriptions=settings.mqtt_subscriptions,
+    )
+    return MqttSource(config, runtime.pipeline)
+
+
+def _publisher(settings: ServerSettings, mine: Mine) -> object | None:
+    if settings.mqtt is None:
+        return None
+    from minepos.safety.publisher import MqttAlarmPublisher
+
+    return MqttAlarmPublisher(settings.mqtt, mine.id, client_id=f"minepos-{mine.id}-out")
+
+
+def _uvicorn_config(settings: ServerSettings, app: object) -> uvicorn.Config:
+    tls = {}
+    if settings.tls_certfile is not None or settings.tls_keyfile is not None:
+        if settings.tls_certfile is None or settings.tls_keyfile is None:
+            raise InputError("TLS: give both tls_certfile and tls_keyfile")
+        tls = {"ssl_certfile": str(settings.tls_certfile), "ssl_keyfile": str(settings.tls_keyfile)}
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        ws_ping_interval=20,
+        lifespan="on",
+        **tls,  # type: ignore[arg-type]
+    )
+
+
+async def run_server(
+    settings: ServerSettings,
+    mine: Mine,
+    *,
+    static_dir: Path | None,
+    feed: Feed | None = None,
+    on_ready: Callable[[Runtime, int], None] | None = None,
+    store: Store | None = None,
+) -> None:
+    """Run everything until Ctrl-C; ``on_ready(runtime, port)`` is called once it listens."""
+    store = store or Store(settings.db)
+    publisher = _publisher(settings, mine)
+    runtime = Runtime(mine, store, tick_s=settings.tick_s, publisher=publisher)  # type: ignore[arg-type]
+    runtime.load_people()
+    app = create_app(settings, runtime.services(), static_dir=static_dir)
+    server = uvicorn.Server(_uvicorn_config(settings, app))
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(runtime.run(stop), name="minepos-runtime")]
+    source = _mqtt_source(settings, runtime)
+    if source is not None:
+        tasks.append(asyncio.create_task(source.run(stop), name="minepos-mqtt"))  # type: ignore[attr-defined]
+    if feed is not None:
+        tasks.append(asyncio.create_task(feed(runtime, stop), name="minepos-feed"))
+    watcher = asyncio.create_task(_announce(server, runtime, on_ready))
+    try:
+        await server.serve()
+    finally:
+        stop.set()
+        watcher.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=10)
+        await runtime.close()
+        if publisher is not None:
+            publisher.close()  # type: ignore[attr-defined]
+        store.close()
+        log.info("stopped cleanly")
+
+
+async def _announce(
+    server: uvicorn.Server, runtime: Runtime, on_ready: Callable[[Runtime, int], None] | None
+) -> None:
+    while not server.started:
+        await asyncio.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1] if server.servers else 0
+    if on_ready is not None:
+        on_ready(runtime, port)
