@@ -346,6 +346,20 @@ def test_millimetre_drawing_is_scaled_to_metres(imp: Callable[..., Any]) -> None
     assert forced.total_length_m == pytest.approx(290_000)
 
 
+def test_elevations_put_flat_horizon_layers_at_their_depth(imp: Callable[..., Any]) -> None:
+    def draw(m: Any) -> None:  # both horizons drawn flat at z 0, crossing in plan
+        m.add_lwpolyline([(0, 0), (300, 0)], dxfattribs={"layer": "H320_DRIFTS"})
+        m.add_lwpolyline([(100, -100), (100, 100)], dxfattribs={"layer": "H480_DRIFTS"})
+        m.add_line((0, 0, -320), (0, 0, -480), dxfattribs={"layer": "H480_DRIFTS"})  # 3-D: kept
+
+    flat, _, _ = imp(draw)
+    assert max(degree(flat).values()) == 4  # without depths they cross
+    mine, _, _ = imp(draw, "--elevations", "h320*=-320,H480*=-480")
+    assert [lv.id for lv in mine.levels] == ["h-320", "h-480"]
+    assert max(degree(mine).values()) == 2
+    assert Counter(t.kind for t in mine.tunnels) == {"drift": 2, "shaft": 1}
+
+
 def test_anchors_from_points_and_blocks(imp: Callable[..., Any]) -> None:
     def draw(m: Any) -> None:
         m.add_line((0, 0, -320), (300, 0, -320))
@@ -420,6 +434,8 @@ def test_user_errors_exit_1_with_a_message(
         pytest.param(["--anchor-tech", "wifi"], "not one of", id="bad-tech"),
         pytest.param(["--id", "my mine"], "--id", id="bad-id"),
         pytest.param(["--snap", "-1"], "--snap", id="negative-snap"),
+        pytest.param(["--elevations", "H320"], "not LAYER=Z", id="elevation-without-z"),
+        pytest.param(["--elevations", "H320=deep"], "not LAYER=Z", id="elevation-not-a-number"),
     ],
 )
 def test_bad_usage_exits_2(tmp_path: Path, args: list[str], message: str) -> None:
@@ -434,6 +450,7 @@ def test_bad_usage_exits_2(tmp_path: Path, args: list[str], message: str) -> Non
     assert result.stdout == ""
 
 
+@pytest.mark.slow  # two fresh interpreters: the CLI's start-up dominates
 def test_pipe_into_mine_check_as_the_contract_shows(tmp_path: Path) -> None:
     import subprocess
 

@@ -27,6 +27,7 @@ from minepos.mine.dxf_read import (
     UNIT_FACTORS,
     LayerMap,
     PlanLines,
+    parse_elevations,
     parse_layer_map,
     read_plan,
     safe_id,
@@ -57,6 +58,7 @@ class DxfOptions:
     timezone: str = "UTC"
     anchors_layer: str | None = None
     anchor_tech: str = "uwb"
+    elevations: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -71,7 +73,7 @@ def import_dxf(path: str | Path, options: DxfOptions | None = None) -> DxfImport
     """Turn a DXF plan into a checked mine file; raise `InputError` saying what is wrong."""
     opts = options or DxfOptions()
     path = Path(path)
-    lines = read_plan(path, opts.layers, opts.units, opts.anchors_layer)
+    lines = read_plan(path, opts.layers, opts.units, opts.anchors_layer, opts.elevations)
     notes = list(lines.notes)
     if len(lines.ends) == 0:
         raise InputError(
@@ -239,6 +241,14 @@ def import_dxf_command(
         typer.Option("--anchors-layer", help="layer whose POINTs and blocks are anchors"),
     ] = None,
     anchor_tech: Annotated[str, typer.Option(help="tech of those anchors: uwb|ble|rfid")] = "uwb",
+    elevations: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--elevations",
+            help="LAYER=Z,... puts flat entities of those layers at elevation Z (metres); "
+            "for plans that keep each horizon on its own layer; repeatable",
+        ),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="yaml or json")] = "yaml",
 ) -> None:
     """Turn a DXF mine plan into a mine file on standard output (notes go to standard error)."""
@@ -252,6 +262,7 @@ def import_dxf_command(
         timezone,
         anchors_layer,
         _choice(anchor_tech, "--anchor-tech", ANCHOR_TECHS),
+        _elevations_option(elevations),
     )
     if fmt not in ("yaml", "json"):
         raise typer.BadParameter("must be yaml or json", param_hint="--format")
@@ -271,6 +282,13 @@ def _layer_option(values: list[str] | None) -> LayerMap | None:
         return parse_layer_map(values)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--layers") from exc
+
+
+def _elevations_option(values: list[str] | None) -> tuple[tuple[str, float], ...]:
+    try:
+        return parse_elevations(values or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--elevations") from exc
 
 
 def _choice(value: str, option: str, allowed: tuple[str, ...]) -> str:

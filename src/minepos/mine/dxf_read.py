@@ -29,6 +29,7 @@ __all__ = [
     "PlanAnchor",
     "PlanLines",
     "guess_kind",
+    "parse_elevations",
     "parse_layer_map",
     "read_plan",
     "safe_id",
@@ -158,6 +159,7 @@ class _Collector:
 
     layer_map: LayerMap | None
     anchors_layer: str | None
+    elevations: tuple[tuple[str, float], ...] = ()
     chains: list[tuple[FloatArray, str, str]] = field(default_factory=list)
     anchors: list[PlanAnchor] = field(default_factory=list)
     used: Counter[str] = field(default_factory=Counter)
@@ -172,11 +174,16 @@ def read_plan(
     layer_map: LayerMap | None = None,
     units: str = "auto",
     anchors_layer: str | None = None,
+    elevations: tuple[tuple[str, float], ...] = (),
 ) -> PlanLines:
-    """Read the tunnels (and anchors) of a DXF plan; raise `InputError` if it cannot be read."""
+    """Read the tunnels (and anchors) of a DXF plan; raise `InputError` if it cannot be read.
+
+    ``elevations`` are ``(layer pattern, z in metres)``: flat (2-D) entities on a matching layer
+    are put at that z, for plans that keep each horizon on its own layer without elevations.
+    """
     doc = _open(Path(path))
     scale, unit_note = _scale(doc, units)
-    col = _Collector(layer_map, anchors_layer.casefold() if anchors_layer else None)
+    col = _Collector(layer_map, anchors_layer.casefold() if anchors_layer else None, elevations)
     for entity in doc.modelspace():
         _visit(col, entity, None, 0)
     lines = _assemble(col, scale)
@@ -244,8 +251,34 @@ def _visit(col: _Collector, entity: Any, parent_layer: str | None, depth: int) -
     if pts is None or len(pts) < 2 or not np.isfinite(pts).all():
         col.broken += 1
         return
+    z = _elevation(col, layer)
+    if z is not None and np.ptp(pts[:, 2]) == 0:
+        pts[:, 2] = np.nan  # set in metres once the scale is applied
     col.chains.append((pts, layer, tunnel_kind))
     col.used[kind] += 1
+
+
+def _elevation(col: _Collector, layer: str) -> float | None:
+    name = layer.casefold()
+    return next((z for pattern, z in col.elevations if fnmatch.fnmatchcase(name, pattern)), None)
+
+
+def parse_elevations(values: Iterable[str]) -> tuple[tuple[str, float], ...]:
+    """Parse ``--elevations H320*=-320,H480*=-480`` into ``(pattern, z)``; ValueError if bad."""
+    out: list[tuple[str, float]] = []
+    for value in values:
+        for item in (x.strip() for x in value.split(",")):
+            if not item:
+                continue
+            layer, sep, z_text = (x.strip() for x in item.rpartition("="))
+            try:
+                z = float(z_text)
+            except ValueError:
+                z = float("nan")
+            if not sep or not layer or not np.isfinite(z):
+                raise ValueError(f"'{item}' is not LAYER=Z (for example H320=-320)")
+            out.append((layer.casefold(), z))
+    return tuple(out)
 
 
 def _kind_of_layer(col: _Collector, layer: str) -> str | None:
@@ -322,7 +355,10 @@ def _assemble(col: _Collector, scale: float) -> PlanLines:
     kind: list[IntArray] = []
     for e, (pts, name, tkind) in enumerate(col.chains):
         n = len(pts) - 1
-        ends.append(np.stack([pts[:-1], pts[1:]], axis=1) * scale)
+        pts_m = pts * scale
+        if np.isnan(pts_m[0, 2]):
+            pts_m[:, 2] = _elevation(col, name)
+        ends.append(np.stack([pts_m[:-1], pts_m[1:]], axis=1))
         entity.append(np.full(n, e, dtype=np.intp))
         layer.append(np.full(n, layer_no[name], dtype=np.intp))
         kind.append(np.full(n, TUNNEL_KINDS.index(tkind), dtype=np.intp))
