@@ -13,7 +13,7 @@ from minepos.store.schema import metadata
 def test_migrated_database_matches_the_code_schema(db_url: str) -> None:
     db = Database(db_url)
     try:
-        assert db.current_revision() == db.head_revision() == "0001"
+        assert db.current_revision() == db.head_revision() == "0002"
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), metadata)
             tables = set(inspect(conn).get_table_names())
@@ -27,7 +27,7 @@ def test_opening_twice_is_a_no_op(db_url: str) -> None:
     Database(db_url).close()
     db = Database(db_url)
     try:
-        assert db.current_revision() == "0001"
+        assert db.current_revision() == "0002"
     finally:
         db.close()
 

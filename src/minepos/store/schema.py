@@ -169,3 +169,6 @@ dead_letters = Table(
     Column("reason", Text, nullable=False),
     Column("payload", Text, nullable=False),
 )
+
+# The emergency tables (migration 0002) live beside their repository; importing it registers them.
+import minepos.store.emergency  # noqa: E402, F401
