@@ -204,11 +204,14 @@ def _flow(value: Any) -> str:
 
 
 def import_dxf_command(
-    plan: Annotated[Path, typer.Argument(help="the DXF plan", show_default=False)],
+    plan: Annotated[
+        Path, typer.Argument(help="the DXF plan", show_default=False, metavar="PLAN.dxf")
+    ],
     layers: Annotated[
         list[str] | None,
         typer.Option(
             "--layers",
+            metavar="KIND=LAYER,...",
             help="kind=LAYER,... (e.g. drift=DRIFTS,shaft=SHAFTS); "
             "layers not named are ignored; * and ? are wildcards; repeatable",
         ),
@@ -245,6 +248,7 @@ def import_dxf_command(
         list[str] | None,
         typer.Option(
             "--elevations",
+            metavar="LAYER=Z,...",
             help="LAYER=Z,... puts flat entities of those layers at elevation Z (metres); "
             "for plans that keep each horizon on its own layer; repeatable",
         ),

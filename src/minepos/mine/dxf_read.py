@@ -382,7 +382,8 @@ def _notes(col: _Collector) -> Iterator[str]:
     yield "used: " + (_fmt(col.used) or "nothing")
     by_layer = Counter(layer for _, layer, _ in col.chains)
     for name, count in sorted(by_layer.items()):
-        yield f"layer {name!r} -> {col.layer_kinds[name]} ({count} entities)"
+        noun = "entity" if count == 1 else "entities"
+        yield f"layer {name!r} -> {col.layer_kinds[name]} ({count} {noun})"
     if col.ignored_layers:
         why = "not in --layers" if col.layer_map is not None else "never imported"
         yield f"ignored layers ({why}): " + _fmt(col.ignored_layers)
