@@ -152,10 +152,10 @@ class LowBatteryRule(TagRule):
     kind = "low_battery"
 
     def judge(self, st: TagState, ctx: RuleContext) -> tuple[bool | None, float]:
-        """At or under ``low_battery_pct`` raises; clears at ``low_battery_clear_pct``."""
+        """Under ``low_battery_pct`` raises (never early); clears at ``low_battery_clear_pct``."""
         if not st.underground or st.battery_pct is None:
             return False, ctx.now
-        if st.battery_pct <= ctx.th.low_battery_pct:
+        if st.battery_pct < ctx.th.low_battery_pct:
             return True, ctx.now
         return (False, ctx.now) if st.battery_pct >= ctx.th.low_battery_clear_pct else (None, 0.0)
 

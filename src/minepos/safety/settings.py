@@ -53,12 +53,12 @@ class SafetySettings(BaseModel):
         default=10, ge=0, description="Overcrowding clears after this long at or under the limit."
     )
     anchor_expect_s: float = Field(
-        default=10,
+        default=20,
         ge=0,
         description="A silent anchor is offline only if tags were in its range this long.",
     )
     anchor_range_m: dict[str, float] = Field(
-        default={"uwb": 60.0, "ble": 30.0, "rfid": 10.0},
+        default={"uwb": 30.0, "ble": 20.0, "rfid": 10.0},
         description="Range per anchor technology when the mine file gives none.",
     )
     card_anomaly_warmup_s: float = Field(
