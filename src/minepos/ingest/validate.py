@@ -53,7 +53,24 @@ class Validator:
 
     def check(self, m: Measurement, now: float) -> tuple[str, str] | None:
         """``(code, reason)`` for the first problem of `m`, or None if it is acceptable."""
-        problem = self._check_time(m.ts, now)
+        lim = self.limits
+        ts = m.ts
+        if (  # the common case in one test: a known tag heard by a known anchor at a sane range
+            m.range_m is not None
+            and m.rssi_dbm is None
+            and m.event is None
+            and m.battery_pct is None
+            and m.motion is None
+            and m.xyz is None
+            and (self.known_tags is None or m.tag in self.known_tags)
+            and (self.known_anchors is None or m.anchor in self.known_anchors)
+            and 0.0 <= m.range_m <= lim.max_range_m
+            and now - lim.max_age_s <= ts <= now + lim.max_future_s
+            and m.anchor is not None
+            and type(ts) is float
+        ):
+            return None
+        problem = self._check_time(ts, now)
         if problem is None:
             problem = self._check_ids(m)
         if problem is None:

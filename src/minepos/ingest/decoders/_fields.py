@@ -71,8 +71,15 @@ def read_bool(value: object, name: str) -> bool:
     return value
 
 
+#: ids already found valid: most payloads repeat the same few thousand tags and anchors
+_VALID_IDS: set[str] = set()
+_VALID_IDS_MAX: Final = 100_000
+
+
 def read_id(value: object, name: str) -> str:
     """A non-empty printable identifier of at most 64 characters."""
+    if type(value) is str and value in _VALID_IDS:
+        return value
     if type(value) is not str:
         raise FieldError("malformed", f"{name}: expected a string, got {json_type(value)}")
     if not value or len(value) > MAX_ID_LEN or not value.isprintable() or value.strip() != value:
@@ -80,6 +87,8 @@ def read_id(value: object, name: str) -> str:
         raise FieldError(
             "malformed", f"{name}: {shown!r} is not a valid id (1-64 printable characters)"
         )
+    if len(_VALID_IDS) < _VALID_IDS_MAX:
+        _VALID_IDS.add(value)
     return value
 
 

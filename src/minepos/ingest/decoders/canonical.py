@@ -46,12 +46,17 @@ def measurement_from_json(obj: object) -> Measurement:
     xyz = get("xyz")
     if event is not None and type(event) is not str:
         raise FieldError("malformed", f"event: expected a string, got {json_type(event)}")
+    ts = get("ts")
+    # Fast paths for the common case; anything else goes through the strict readers. Floats from
+    # orjson are always finite, and the validator checks finiteness and ranges again.
     return Measurement(
-        ts=read_ts(get("ts")),
+        ts=ts if type(ts) is float else read_ts(ts),
         tag=read_id(get("tag"), "tag"),
         anchor=None if anchor is None else read_id(anchor, "anchor"),
-        range_m=None if range_m is None else read_number(range_m, "range_m"),
-        rssi_dbm=None if rssi is None else read_number(rssi, "rssi_dbm"),
+        range_m=range_m
+        if type(range_m) is float or range_m is None
+        else read_number(range_m, "range_m"),
+        rssi_dbm=rssi if type(rssi) is float or rssi is None else read_number(rssi, "rssi_dbm"),
         event=event,
         motion=None if motion is None else read_bool(motion, "motion"),
         battery_pct=None if battery is None else read_number(battery, "battery_pct"),
