@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 from minepos.cli import main
 from minepos.mine import load_mine_text
-from minepos.mine.dxf import register
+from minepos.mine.dxf import DxfOptions, import_dxf, register, to_yaml
+from minepos.mine.dxf_read import parse_layer_map
 from minepos.mine.model import Mine
 
 Draw = Callable[[Any], None]
@@ -160,9 +161,10 @@ def test_ends_further_apart_than_snap_stay_apart(imp: Callable[..., Any]) -> Non
         m.add_line((0, 0, -320), (100, 0, -320))
         m.add_line((100.3, 0, -320), (200, 0, -320))
 
-    mine, _, _ = imp(draw, "--snap", "0.1")
+    mine, _, err = imp(draw, "--snap", "0.1")
     assert len(mine.tunnels) == 2
     assert len(mine.nodes) == 4
+    assert "warning: the tunnels form 2 separate networks" in err
     joined, _, _ = imp(draw)  # the default 0.5 m joins them into one straight tunnel
     assert len(joined.tunnels) == 1
     assert joined.tunnels[0].length_m == pytest.approx(200, abs=0.2)
@@ -198,8 +200,9 @@ def test_lines_at_different_elevations_do_not_meet(imp: Callable[..., Any]) -> N
         m.add_line((0, 0, 0), (0, 0, -320), dxfattribs={"layer": "SHAFT1"})
         m.add_line((0, 0, -320), (100, -100, -400), dxfattribs={"layer": "RAMP"})
 
-    mine, _, _ = imp(draw)
+    mine, _, err = imp(draw)
     assert Counter(t.kind for t in mine.tunnels) == {"drift": 2, "shaft": 1, "ramp": 1}
+    assert "separate networks" not in err
     assert max(degree(mine).values()) == 3  # the shaft bottom; no crossing of the two drifts
 
 
@@ -224,6 +227,54 @@ def test_blocks_are_expanded_with_the_insert_layer(imp: Callable[..., Any]) -> N
     mine, _, _ = imp(draw, "--layers", "drift=DRIFTS,crosscut=XCUTS")
     assert Counter(t.kind for t in mine.tunnels) == {"drift": 2, "crosscut": 2}
     node_at(mine, (600, 0, -300))
+
+
+def curves(m: Any) -> None:
+    """A 2-D POLYLINE with an elevation, an ARC and a SPLINE joined end to end, and a 3-D loop."""
+    m.add_polyline2d([(0, 0), (100, 0)], dxfattribs={"elevation": (0, 0, -250)})
+    m.add_arc((100, 50, -250), 50, 270, 360)  # from (100, 0) to (150, 50)
+    m.add_spline([(150, 50, -250), (160, 100, -250), (200, 120, -250)])
+    m.add_polyline3d([(0, 0, -250), (0, -50, -250), (-50, -50, -250)], close=True)
+
+
+@pytest.mark.parametrize(
+    ("version", "fmt"),
+    [("R12", "asc"), ("R2000", "asc"), ("R2018", "asc"), ("R2010", "bin")],
+)
+def test_entity_kinds_and_file_formats(tmp_path: Path, version: str, fmt: str) -> None:
+    doc = ezdxf.new(version)
+    m = doc.modelspace()
+    if version == "R12":  # no SPLINE, no ARC elevation in R12: 3-D polylines and lines
+        m.add_polyline2d([(0, 0), (100, 0)], dxfattribs={"elevation": (0, 0, -250)})
+        m.add_arc((100, 50, -250), 50, 270, 360)
+        m.add_line((150, 50, -250), (200, 120, -250))
+        m.add_polyline3d([(0, 0, -250), (0, -50, -250), (-50, -50, -250)], close=True)
+    else:
+        curves(m)
+    plan = tmp_path / "plan.dxf"
+    doc.saveas(plan, fmt=fmt)
+    result = import_dxf(plan)
+    mine = load_mine_text(to_yaml(result.data))
+    # the straight part, the arc (quarter circle), the spline (> chord), the loop
+    assert mine.total_length_m > 100 + np.pi * 25 + np.hypot(50, 70) + 150
+    assert [lv.z for lv in mine.levels] == [-250]
+    # one layer: the arc and what follows it are one tunnel bending through the arc's end
+    bends = [p for t in mine.tunnels for p in t.points]
+    assert min(np.linalg.norm(np.subtract(bends, (150, 50, -250)), axis=1)) < 0.01
+    assert degree(mine)[node_at(mine, (0, 0, -250))] == 3  # the loop meets the line there
+
+
+def test_cyrillic_layer_names_in_an_old_ansi_1251_drawing(tmp_path: Path) -> None:
+    doc = ezdxf.new("R12")
+    doc.encoding = "cp1251"
+    m = doc.modelspace()
+    m.add_line((0, 0, -100), (300, 0, -100), dxfattribs={"layer": "ШТРЕК"})
+    m.add_line((300, 0, -100), (300, 0, 0), dxfattribs={"layer": "СТВОЛ"})
+    plan = tmp_path / "old.dxf"
+    doc.saveas(plan)
+    assert "ШТРЕК".encode("cp1251") in plan.read_bytes()
+    result = import_dxf(plan, DxfOptions(layers=parse_layer_map(["drift=штрек,shaft=ствол"])))
+    assert Counter(t["kind"] for t in result.data["tunnels"]) == {"drift": 1, "shaft": 1}
 
 
 # -- levels ---------------------------------------------------------------------------------------
@@ -398,6 +449,7 @@ def test_output_is_deterministic(
         pytest.param("empty", [], "no tunnels", id="empty-plan"),
         pytest.param("layered", ["--layers", "drift=NOPE"], "no tunnels", id="map-matches-nothing"),
         pytest.param("tiny", [], "shorter than --snap", id="all-too-short"),
+        pytest.param("zero", [], "shorter than --snap", id="zero-length"),
     ],
 )
 def test_user_errors_exit_1_with_a_message(
@@ -417,6 +469,8 @@ def test_user_errors_exit_1_with_a_message(
         write_plan(plan, layered)
     elif make == "tiny":
         write_plan(plan, lambda m: m.add_line((0, 0), (0.2, 0)))
+    elif make == "zero":
+        write_plan(plan, lambda m: m.add_line((5, 5, 5), (5, 5, 5)))
     code, out, err = run(["import-dxf", str(plan), *args], capsys, monkeypatch)
     assert code == 1
     assert message in err

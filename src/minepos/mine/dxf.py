@@ -80,8 +80,8 @@ def import_dxf(path: str | Path, options: DxfOptions | None = None) -> DxfImport
             f"{path}: no tunnels: no lines or polylines on the imported layers\n" + "\n".join(notes)
         )
     ends, style_kind, style = _styles(lines)
-    graph = build_graph(ends, style, opts.snap_m)
-    if not graph.chains:
+    graph = build_graph(ends, style, opts.snap_m) if len(ends) else None
+    if graph is None or not graph.chains:
         raise InputError(
             f"{path}: no tunnels: every line is shorter than --snap "
             f"{opts.snap_m:g} m\n" + "\n".join(notes)
@@ -96,7 +96,28 @@ def import_dxf(path: str | Path, options: DxfOptions | None = None) -> DxfImport
         + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
         + f") from {len(ends)} segments"
     )
+    notes += _connectivity_warning(data, opts.snap_m)
     return DxfImport(data, notes)
+
+
+def _connectivity_warning(data: dict[str, Any], snap: float) -> list[str]:
+    """A plan in several pieces usually has a gap the snap did not close: say so."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    index = {n["id"]: i for i, n in enumerate(data["nodes"])}
+    a = [index[t["from"]] for t in data["tunnels"]]
+    b = [index[t["to"]] for t in data["tunnels"]]
+    m = len(index)
+    n_parts, part = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(m, m)))
+    if n_parts == 1:
+        return []
+    sizes = np.bincount(part)
+    return [
+        f"warning: the tunnels form {n_parts} separate networks (nodes in each: "
+        + ", ".join(str(int(k)) for k in sorted(sizes, reverse=True)[:10])
+        + f"); a gap wider than --snap {snap:g} m between lines that should meet?"
+    ]
 
 
 def _styles(lines: PlanLines) -> tuple[FloatArray, list[int], NDArray[np.intp]]:
