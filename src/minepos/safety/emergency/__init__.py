@@ -28,6 +28,7 @@ from minepos.safety.emergency.model import (
     EMERGENCY_KINDS,
     Blockage,
     Emergency,
+    EmergencyStateError,
 )
 from minepos.safety.emergency.orders import SCOPES, AckBook, EvacuationOrder, order_payload
 
@@ -44,6 +45,7 @@ __all__ = [
     "EmergencyDesk",
     "EmergencyRecorder",
     "EmergencySettings",
+    "EmergencyStateError",
     "EscapeFields",
     "EvacuationOrder",
     "MemoryDownlink",

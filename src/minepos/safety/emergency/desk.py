@@ -32,6 +32,7 @@ from minepos.safety.emergency.model import (
     EMERGENCY_KINDS,
     Blockage,
     Emergency,
+    EmergencyStateError,
     check_place,
     check_span,
 )
@@ -120,7 +121,7 @@ class EmergencyDesk:
     def active(self) -> Emergency:
         """The active emergency; InputError if there is none."""
         if self.current is None:
-            raise InputError("no emergency is declared")
+            raise EmergencyStateError("no emergency is declared")
         return self.current
 
     def declare(self, kind: str, place: Place, by: str, now: float, note: str = "") -> Emergency:
@@ -130,7 +131,9 @@ class EmergencyDesk:
         place = check_place(self.mine, place)
         with self._lock:
             if self.current is not None:
-                raise InputError(f"emergency {self.current.id} is active already; end it first")
+                raise EmergencyStateError(
+                    f"emergency {self.current.id} is active already; end it first"
+                )
             em = Emergency(f"em-{_stamp(now)}", self.mine.id, kind, place, by, now, note)
             self.current, self.orders, self.acks = em, [], AckBook()
             self.progress = SafetyProgress(now)
@@ -202,7 +205,8 @@ class EmergencyDesk:
         """The distance fields for the stretches blocked now (rebuilt when they change)."""
         with self._lock:
             if self._escape is None:
-                blocked = self.current.blocked() if self.current is not None else ()
+                em = self.current or self.last
+                blocked = em.blocked() if em is not None else ()
                 self._escape = EscapeFields(self.mine, blocked)
             return self._escape
 
@@ -296,7 +300,7 @@ class EmergencyDesk:
         """The accounting of the active emergency (or the last one) at ``now``."""
         with self._lock:
             if self.current is None and self.last is None:
-                raise InputError("no emergency is declared")
+                raise EmergencyStateError("no emergency is declared")
             return self._accounting(now, with_routes=with_routes)
 
     def _accounting(self, now: float, *, with_routes: bool) -> Accounting:

@@ -14,6 +14,7 @@ __all__ = [
     "EMERGENCY_KINDS",
     "Blockage",
     "Emergency",
+    "EmergencyStateError",
     "check_place",
     "check_span",
 ]
@@ -22,6 +23,10 @@ __all__ = [
 EMERGENCY_KINDS: Final = ("fire", "explosion", "collapse", "gas", "flood", "other")
 #: Why a stretch is blocked; ``cage`` marks a shaft whose cage is out of service.
 BLOCK_CAUSES: Final = ("fire", "smoke", "gas", "collapse", "water", "cage")
+
+
+class EmergencyStateError(InputError):
+    """The call does not fit the state: no emergency is active, or one is active already."""
 
 
 def check_place(mine: Mine, place: Place, what: str = "place") -> Place:
