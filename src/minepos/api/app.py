@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 import minepos
 from minepos.api.auth import LoginLimiter, SessionTokens, TokenCache
 from minepos.api.plan import mine_plan
-from minepos.api.routes import accounts, ingest, live, mines, people
+from minepos.api.routes import accounts, emergency, ingest, live, mines, people
 from minepos.api.schemas import Health
 from minepos.api.services import Services
 from minepos.api.settings import ServerSettings
@@ -88,6 +88,7 @@ def create_app(
         people.router,
         ingest.router,
         live.router,
+        emergency.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(ingest.metrics_router)
