@@ -30,6 +30,12 @@ def test_headcount_follows_zone_boundaries_without_flapping(driver: Driver) -> N
     assert tick.headcount.by_zone == {}
     assert tick.headcount.underground == 1
     assert driver.changes == []
+    rows = driver.monitor.positions(driver.now)
+    assert [(r["tag"], r["person"], r["level"], r["zone"], r["status"]) for r in rows] == [
+        ("t1", "p1", "h100", None, "moving")
+    ]
+    view = driver.monitor.headcount_view(driver.now)
+    assert view == {"underground": 1, "by_level": {"h100": 1}, "by_zone": {}, "unaccounted": []}
 
 
 def test_sos_raised_at_the_press_once_and_cleared_by_cancel(driver: Driver) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from minepos.engine.estimate import Estimate
 from minepos.measurement import Measurement
@@ -111,6 +112,43 @@ class SafetyMonitor:
     def acknowledge(self, alarm: str, user: str, ts: float, comment: str = "") -> AlarmChange:
         """A dispatcher acknowledges an active alarm."""
         return self.book.acknowledge(alarm, user, ts, comment)
+
+    def positions(self, now: float) -> list[dict[str, Any]]:
+        """One row per tag underground, as ``GET /mines/<mine>/positions`` answers (CONTRACT 4)."""
+        rows = []
+        for st in self.state.tags.values():
+            if not st.underground or st.tunnel is None:
+                continue
+            rows.append(
+                {
+                    "tag": st.tag,
+                    "person": st.person,
+                    "tunnel": st.tunnel,
+                    "offset_m": st.offset_m,
+                    "xyz": list(st.xyz) if st.xyz is not None else None,
+                    "level": st.level,
+                    "zone": min(st.zones) if st.zones else None,
+                    "interval": [
+                        {"tunnel": s.tunnel, "from_m": s.from_m, "to_m": s.to_m}
+                        for s in st.interval
+                    ],
+                    "uncertainty_m": st.uncertainty_m,
+                    "speed_mps": st.speed_mps,
+                    "updated_at": st.placed_at,
+                    "status": st.status(now, self.th.tag_lost_s),
+                }
+            )
+        return sorted(rows, key=lambda r: r["tag"])
+
+    def headcount_view(self, now: float) -> dict[str, Any]:
+        """``GET /mines/<mine>/headcount``: underground, by level, by zone, unaccounted."""
+        hc = self.headcount
+        return {
+            "underground": hc.underground,
+            "by_level": dict(hc.by_level),
+            "by_zone": dict(hc.by_zone),
+            "unaccounted": [u.to_dict() for u in self.unaccounted(now)],
+        }
 
     def unaccounted(self, now: float) -> list[Unaccounted]:
         """The lamp room reconciliation: who went down and is not back at their shift's end."""
