@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry
 
 from minepos.api.hub import LiveHub
 from minepos.api.livestate import RateMeter, headcount_of, positions_of, system_of
+from minepos.api.routes.emergency import emergency_host
 from minepos.api.routes.common import alarm_public
 from minepos.api.services import Services
 from minepos.engine.estimate import Estimate
@@ -90,6 +91,8 @@ class Runtime:
         self._lock = threading.Lock()
         self._engine = ThreadPoolExecutor(1, thread_name_prefix="minepos-engine")
         self._safety = ThreadPoolExecutor(1, thread_name_prefix="minepos-safety")
+        # emergency mode reads the monitor's live state, so it runs on the safety thread
+        self.emergency = emergency_host(self.monitor.state, store, self._safety)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._rows: dict[str, dict[str, Any]] = {}
         self._headcount: dict[str, Any] = {
@@ -200,6 +203,8 @@ class Runtime:
         self, now: float, batch: list[Measurement], estimates: Sequence[Estimate]
     ) -> tuple[Tick, dict[str, dict[str, Any]], dict[str, Any], dict[str, Any]]:
         tick = self.recorder.tick(now, batch, estimates)
+        self.emergency.desk.observe(batch)  # evac_ack events
+        self.emergency.desk.step(now)  # who reached safety; minute snapshots
         rows = {
             t: r for t, r in positions_of(self.monitor, now).items() if r["status"] != "surface"
         }
