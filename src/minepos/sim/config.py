@@ -1,8 +1,9 @@
 """Simulation parameters: sensor error models, incidents, evacuation orders and the scenario.
 
 Every number that shapes a measurement lives here so that benchmarks can sweep it from Python.
-Defaults marked "fitted" come from ``python bench/calibrate_sensors.py`` run on the real measurements in
-``/work/shared/data`` (docs/simulator.md lists the fit); nothing reads that data at run time.
+Defaults marked "fitted" come from ``python bench/calibrate_sensors.py`` run on the real
+measurements in ``/work/shared/data`` (docs/simulator.md lists the fit); nothing reads that data
+at run time.
 """
 
 from __future__ import annotations

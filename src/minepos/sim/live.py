@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,7 +109,9 @@ class MqttPublisher:
         if u.scheme not in ("mqtt", "tcp") or not u.hostname:
             raise InputError(f"--mqtt {url}: expected mqtt://host[:port]")
         self.prefix = f"minepos/{mine_id}/ingest/"
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"minepos-sim-{mine_id}")
+        # a unique client id: two simulators on one broker must not disconnect each other
+        client_id = f"minepos-sim-{mine_id}-{uuid.uuid4().hex[:8]}"
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
         if u.username:
             self.client.username_pw_set(u.username, u.password)
         self.client.max_queued_messages_set(0)

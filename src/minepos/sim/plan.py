@@ -37,6 +37,8 @@ WALK, RIDE, CAGE, WORK, WAIT, STILL = range(6)
 MODE_NAMES = ("walk", "vehicle", "cage", "work", "wait", "still")
 Segment = tuple[float, float, int, float, float, int]  # t0, t1, tunnel, s0, s1, mode
 _RETURN_MARGIN_S = 2400.0
+_LAST_STOP_S = 1800.0  # roamers start no new stop this close to leaving time
+_MIN_VISIT_S = 300.0
 
 
 @dataclass
@@ -214,13 +216,17 @@ def _life(
     here = lamp
     if crew.stops:
         span_each = (leave - w.t) / len(crew.stops)
+        t_start = w.t
         for n, k in enumerate(crew.stops):
+            if n and w.t > leave - _LAST_STOP_S:
+                break  # no time left for another place: head for the shaft
             wp = places[k]
             dest = float(rng.uniform(wp.lo, wp.hi))
-            yield from _travel(
-                ctx, w, _legs_between(ctx, w, here, wp.centre, dest), speed, crew.rides
-            )
-            _work(ctx, w, wp, leave if n == len(crew.stops) - 1 else w.t + span_each * 0.8)
+            legs = _legs_between(ctx, w, here, wp.centre, dest)
+            yield from _travel(ctx, w, legs, speed, crew.rides)
+            last = n == len(crew.stops) - 1
+            until = leave if last else max(t_start + (n + 1) * span_each, w.t + _MIN_VISIT_S)
+            _work(ctx, w, wp, min(until, leave))
             here = wp.centre
     else:
         w.stay(max(leave - w.t, 0.0), WORK)

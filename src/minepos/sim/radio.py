@@ -14,6 +14,7 @@ sample lies within the tunnel half width. Tables are built once per mine and sen
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,16 @@ from scipy.spatial import cKDTree
 
 from minepos.mine import Mine, Span
 
-__all__ = ["CELL_M", "CORNER", "JUNCTION", "LOS", "LinkTable", "build_link_table", "cell_of"]
+__all__ = [
+    "CELL_M",
+    "CORNER",
+    "JUNCTION",
+    "LOS",
+    "LinkTable",
+    "build_link_table",
+    "cell_of",
+    "link_table",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -107,6 +117,20 @@ def _path_to_cells(mine: Mine, anchor: int, c_tunnel: IntArray, c_off: FloatArra
     via_to = lengths - c_off + node_dist[net.t_to[c_tunnel]]
     d = np.minimum(via_from, via_to)
     return np.where(c_tunnel == t_a, np.minimum(d, np.abs(c_off - a.offset_m)), d)
+
+
+_CACHE: weakref.WeakKeyDictionary[Mine, dict[tuple[object, ...], LinkTable]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def link_table(mine: Mine, tech: str, reach: dict[int, float], half_width: float) -> LinkTable:
+    """`build_link_table`, remembered per mine (benchmarks build many simulations of one mine)."""
+    key = (tech, tuple(sorted(reach.items())), half_width)
+    tables = _CACHE.setdefault(mine, {})
+    if key not in tables:
+        tables[key] = build_link_table(mine, tech, reach, half_width)
+    return tables[key]
 
 
 def build_link_table(

@@ -13,7 +13,7 @@ from scipy.signal import lfilter
 from minepos.mine import Mine
 from minepos.sim.batch import PRESENCE, RANGE, RSSI, MeasurementBatch
 from minepos.sim.config import SensorConfig
-from minepos.sim.radio import CELL_M, CORNER, JUNCTION, LOS, LinkTable, build_link_table
+from minepos.sim.radio import CELL_M, CORNER, JUNCTION, LOS, LinkTable, link_table
 
 __all__ = ["SensorSuite"]
 
@@ -29,14 +29,12 @@ class SensorSuite:
         self.mine, self.cfg = mine, cfg
         hw = cfg.tunnel_half_width_m
         uwb_reach = max(cfg.uwb.max_range_m, cfg.uwb.corner_range_m)
-        self.uwb = build_link_table(
-            mine, "uwb", dict.fromkeys(range(len(mine.anchors)), uwb_reach), hw
-        )
-        self.ble = build_link_table(
+        self.uwb = link_table(mine, "uwb", dict.fromkeys(range(len(mine.anchors)), uwb_reach), hw)
+        self.ble = link_table(
             mine, "ble", dict.fromkeys(range(len(mine.anchors)), cfg.ble.max_range_m), hw
         )
         self.rfid_range = np.array([a.range_m or cfg.rfid.default_range_m for a in mine.anchors])
-        self.rfid = build_link_table(mine, "rfid", dict(enumerate(self.rfid_range.tolist())), hw)
+        self.rfid = link_table(mine, "rfid", dict(enumerate(self.rfid_range.tolist())), hw)
         self.anchor_bias = rng.normal(0.0, cfg.uwb.anchor_bias_sigma_m, len(self.uwb.anchors))
         self.ble_shadow = _shadow_field(
             self.ble, cfg.ble.shadow_sigma_db, cfg.ble.shadow_decorrelation_m, rng

@@ -219,7 +219,8 @@ class Stager:
             for i in cand:
                 _, tunnel, s, _ = place_at(self.plans.segs[i], t)
                 dist.append(float(field.distances(np.array([tunnel]), np.array([s]))[0]))
-            chosen = [cand[k] for k in np.argsort(dist, kind="stable")[: max(n, 0)]]
+            outside = [k for k in np.argsort(dist, kind="stable").tolist() if dist[k] > 0]
+            chosen = [cand[k] for k in outside[: max(n, 0)]]
         dwell = spec.duration_s or _ZONE_DWELL_S
         for i in chosen:
             self.busy.add(i)
