@@ -201,3 +201,13 @@ def test_ingest_takes_a_batch_from_a_gateway(api: Api) -> None:
     assert [m.tag for m in got] == ["t0001"]
     junk = api.client.post(f"{P}/mines/demo/ingest", content=b"{nope", headers=api.auth("gateway"))
     assert junk.status_code == 422
+
+
+def test_roster_that_is_not_csv_is_a_clear_422(api: Api) -> None:
+    r = api.client.post(
+        f"{P}/people/import",
+        content=b'id,name,role,tag\n"p1,\rx',
+        headers={**api.auth("admin"), "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith("roster:")

@@ -66,10 +66,9 @@ class RateMeter:
 
 def system_of(monitor: SafetyMonitor, now: float) -> dict[str, Any]:
     """Anchors online and tags underground still reporting (the runtime adds the rates)."""
-    heard = monitor.state.anchor_heard
-    cutoff = now - monitor.th.anchor_offline_s
+    # offline as the anchor_offline rule sees it: silent while tags were in its range
     anchors = [a.id for a in monitor.mine.anchors]
-    offline = [a for a in anchors if heard.get(a, -1.0) < cutoff]
+    offline = sorted(subject for _, subject in monitor.book.keys("anchor_offline"))
     lost_cut = now - monitor.th.tag_lost_s
     reporting = sum(
         1

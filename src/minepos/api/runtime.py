@@ -23,8 +23,8 @@ from prometheus_client import CollectorRegistry
 
 from minepos.api.hub import LiveHub
 from minepos.api.livestate import RateMeter, headcount_of, positions_of, system_of
-from minepos.api.routes.emergency import emergency_host
 from minepos.api.routes.common import alarm_public
+from minepos.api.routes.emergency import emergency_host
 from minepos.api.services import Services
 from minepos.engine.estimate import Estimate
 from minepos.ingest.metrics import IngestMetrics
@@ -106,6 +106,7 @@ class Runtime:
         self._accepted = RateMeter()
         self._rejected = RateMeter()
         self._tick_ms: float | None = None
+        self._rates = (0.0, 0.0)
         self.ticks = 0
         self._tasks: set[asyncio.Future[None]] = set()
 
@@ -178,6 +179,7 @@ class Runtime:
         self._rows = rows
         self._headcount = headcount
         self._system = system
+        self._measure_rates(now)
         self.hub.publish_positions(changed)
         self.hub.publish_headcount(headcount)
         self.hub.flush()
@@ -247,14 +249,17 @@ class Runtime:
         self._publish([change])
         return change.alarm
 
-    def system(self, now: float) -> dict[str, Any]:
-        """Health after the last tick, with ingest rates over the last minute."""
+    def _measure_rates(self, now: float) -> None:
         accepted = rejected = 0
         for (_, outcome), n in self.pipeline.counters().items():
             if outcome == "accepted":
                 accepted += n
             elif outcome != "duplicate":
                 rejected += n
+        self._rates = (self._accepted.add(now, accepted), self._rejected.add(now, rejected))
+
+    def system(self, now: float) -> dict[str, Any]:
+        """Health after the last tick, with ingest rates over the last minute."""
         base = self._system or {
             "ts": now,
             "anchors_total": len(self.mine.anchors),
@@ -265,8 +270,8 @@ class Runtime:
         }
         return {
             **base,
-            "ingest_per_s": round(self._accepted.add(now, accepted), 1),
-            "rejected_per_s": round(self._rejected.add(now, rejected), 2),
+            "ingest_per_s": round(self._rates[0], 1),
+            "rejected_per_s": round(self._rates[1], 2),
             "engine_tick_ms": self._tick_ms,
         }
 

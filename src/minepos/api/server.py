@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -84,8 +85,10 @@ async def run_server(
     feed: Feed | None = None,
     on_ready: Callable[[Runtime, int], None] | None = None,
     store: Store | None = None,
+    shutdown: threading.Event | None = None,
 ) -> None:
-    """Run everything until Ctrl-C; ``on_ready(runtime, port)`` is called once it listens."""
+    """Run everything until Ctrl-C (or ``shutdown`` is set); ``on_ready(runtime, port)`` is
+    called once it listens."""
     store = store or Store(settings.db)
     publisher = _publisher(settings, mine)
     runtime = Runtime(mine, store, tick_s=settings.tick_s, publisher=publisher)  # type: ignore[arg-type]
@@ -99,7 +102,7 @@ async def run_server(
         tasks.append(asyncio.create_task(source.run(stop), name="minepos-mqtt"))  # type: ignore[attr-defined]
     if feed is not None:
         tasks.append(asyncio.create_task(feed(runtime, stop), name="minepos-feed"))
-    watcher = asyncio.create_task(_announce(server, runtime, on_ready))
+    watcher = asyncio.create_task(_announce(server, runtime, on_ready, shutdown))
     try:
         await server.serve()
     finally:
@@ -116,10 +119,17 @@ async def run_server(
 
 
 async def _announce(
-    server: uvicorn.Server, runtime: Runtime, on_ready: Callable[[Runtime, int], None] | None
+    server: uvicorn.Server,
+    runtime: Runtime,
+    on_ready: Callable[[Runtime, int], None] | None,
+    shutdown: threading.Event | None,
 ) -> None:
     while not server.started:
         await asyncio.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1] if server.servers else 0
     if on_ready is not None:
         on_ready(runtime, port)
+    while shutdown is not None and not shutdown.is_set():
+        await asyncio.sleep(0.1)
+    if shutdown is not None:
+        server.should_exit = True

@@ -10,7 +10,6 @@ from minepos.api.auth import (
     LoginLimiter,
     Principal,
     SessionTokens,
-    authenticate,
     bearer,
     require,
 )
@@ -60,12 +59,12 @@ def login(request: Request, services: ServicesDep, body: LoginRequest, response:
     now = services.clock()
     if user is None:
         limiter.failed(body.name, address)
-        services.store.audit.append(now, body.name, "auth.login_failed", address)
+        services.store.audit.append(now, body.name, "auth.login_failed", address).wait()
         raise HTTPException(401, "wrong name or password", headers={"WWW-Authenticate": "Bearer"})
     limiter.succeeded(body.name, address)
     sessions: SessionTokens = request.app.state.sessions
     token, expires = sessions.issue(Principal(user.name, "user", user.role))
-    services.store.audit.append(now, user.name, "auth.login", address)
+    services.store.audit.append(now, user.name, "auth.login", address).wait()
     response.headers["Cache-Control"] = "no-store"
     return {
         "token": token,
@@ -78,13 +77,15 @@ def login(request: Request, services: ServicesDep, body: LoginRequest, response:
 def logout(
     request: Request,
     services: ServicesDep,
-    who: Annotated[Principal, Depends(authenticate)],
+    who: Annotated[Principal, Depends(require("viewer"))],
     creds: Annotated[Any, Depends(bearer)],
 ) -> Response:
     """End this console session (tokens from `minepos user add` stay valid)."""
     sessions: SessionTokens = request.app.state.sessions
     if sessions.revoke(creds.credentials):
-        services.store.audit.append(services.clock(), who.name, "auth.logout", _address(request))
+        services.store.audit.append(
+            services.clock(), who.name, "auth.logout", _address(request)
+        ).wait()
     return Response(status_code=204)
 
 

@@ -113,7 +113,14 @@ def parse_roster(text: str) -> list[Person]:
 
     Raises InputError listing every bad line.
     """
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _parse_roster(text)
+    except csv.Error as exc:
+        raise InputError(f"roster: not a readable CSV file: {exc}") from exc
+
+
+def _parse_roster(text: str) -> list[Person]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = set(_ROSTER_COLUMNS) - set(reader.fieldnames or ())
     if missing:
         raise InputError(f"roster: missing column(s) {', '.join(sorted(missing))}")
