@@ -209,6 +209,7 @@ def _account(
                 "status": st.status(now, tag_lost_s),
                 "tunnel": st.tunnel,
                 "offset_m": None if st.offset_m is None else round(st.offset_m, 1),
+                "xyz": st.xyz,
                 "level": st.level,
                 "zones": sorted(st.zones),
                 "interval": [
