@@ -132,29 +132,52 @@ class MeasurementBatch:
         return out
 
     def json_lines(self, tags: Sequence[str], anchors: Sequence[str]) -> list[str]:
-        """One canonical JSON object per row (no newline), in row order; fast path for writers."""
-        ts, value = self.ts.tolist(), self.value.tolist()
-        tag = [tags[p] for p in self.person.tolist()]
-        anc = [anchors[a] if a >= 0 else "" for a in self.anchor.tolist()]
-        motion, battery, event = self.motion.tolist(), self.battery.tolist(), self.event.tolist()
-        out: list[str] = []
-        append = out.append
-        for i, k in enumerate(self.kind.tolist()):
-            if k == RANGE:
-                append(
-                    f'{{"ts":{ts[i]:.3f},"anchor":"{anc[i]}","tag":"{tag[i]}","range_m":{value[i]:.3f}}}'
-                )
-            elif k == RSSI:
-                append(
-                    f'{{"ts":{ts[i]:.3f},"anchor":"{anc[i]}","tag":"{tag[i]}","rssi_dbm":{value[i]:.1f}}}'
-                )
-            elif k == PRESENCE:
-                append(f'{{"ts":{ts[i]:.3f},"anchor":"{anc[i]}","tag":"{tag[i]}"}}')
+        """One canonical JSON object per row (no newline), in row order; fast path for writers.
+
+        Rows are formatted kind by kind with one comprehension each (ranges are most of them),
+        then put back in row order.
+        """
+        n = len(self.ts)
+        out: list[str] = [""] * n
+        kind = self.kind
+        for k in np.unique(kind).tolist():
+            rows = np.flatnonzero(kind == k)
+            ts = self.ts[rows].tolist()
+            tag = [tags[p] for p in self.person[rows].tolist()]
+            if k in (RANGE, RSSI, PRESENCE):
+                anc = [anchors[a] for a in self.anchor[rows].tolist()]
+                lines = _anchor_lines(k, ts, anc, tag, self.value[rows].tolist())
             elif k == STATUS:
-                flag = "true" if motion[i] else "false"
-                append(
-                    f'{{"ts":{ts[i]:.3f},"tag":"{tag[i]}","motion":{flag},"battery_pct":{battery[i]:.1f}}}'
-                )
+                flags = ["true" if f else "false" for f in self.motion[rows].tolist()]
+                bat = self.battery[rows].tolist()
+                lines = [
+                    f'{{"ts":{t:.3f},"tag":"{g}","motion":{f},"battery_pct":{b:.1f}}}'
+                    for t, g, f, b in zip(ts, tag, flags, bat, strict=True)
+                ]
             else:
-                append(f'{{"ts":{ts[i]:.3f},"tag":"{tag[i]}","event":"{EVENT_NAMES[event[i]]}"}}')
+                ev = [EVENT_NAMES[e] for e in self.event[rows].tolist()]
+                lines = [
+                    f'{{"ts":{t:.3f},"tag":"{g}","event":"{e}"}}'
+                    for t, g, e in zip(ts, tag, ev, strict=True)
+                ]
+            for i, line in zip(rows.tolist(), lines, strict=True):
+                out[i] = line
         return out
+
+
+def _anchor_lines(
+    kind: int, ts: list[float], anc: list[str], tag: list[str], value: list[float]
+) -> list[str]:
+    if kind == RANGE:
+        return [
+            f'{{"ts":{t:.3f},"anchor":"{a}","tag":"{g}","range_m":{v:.3f}}}'
+            for t, a, g, v in zip(ts, anc, tag, value, strict=True)
+        ]
+    if kind == RSSI:
+        return [
+            f'{{"ts":{t:.3f},"anchor":"{a}","tag":"{g}","rssi_dbm":{v:.1f}}}'
+            for t, a, g, v in zip(ts, anc, tag, value, strict=True)
+        ]
+    return [
+        f'{{"ts":{t:.3f},"anchor":"{a}","tag":"{g}"}}' for t, a, g in zip(ts, anc, tag, strict=True)
+    ]

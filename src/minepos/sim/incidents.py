@@ -168,13 +168,13 @@ class ZoneMonitor:
         ts: NDArray[np.float64],
         person: NDArray[np.intp],
         mask: NDArray[np.bool_],
-        n_people: int,
     ) -> list[Incident]:
         """Feed one tick of truth (zone mask per row); return incidents opened now."""
         now = np.zeros_like(self.inside)
         now[person] = mask
         opened: list[Incident] = []
-        ts_of = dict(zip(person.tolist(), ts.tolist(), strict=True))
+        ts_of = np.full(len(self.people), t)
+        ts_of[person] = ts
         for kind, zones, cond in (
             ("restricted_zone", self.restricted, None),
             ("forbidden_zone", self.limited, self.allowed),
@@ -184,11 +184,11 @@ class ZoneMonitor:
                 was = self.inside[:, k] if cond is None else self.inside[:, k] & ~cond[:, k]
                 for i in np.flatnonzero(viol & ~was).tolist():
                     p = self.people[i]
-                    inc = Incident(kind, ts_of.get(i, t), p.id, p.tag, self.zones[k].id)
+                    inc = Incident(kind, float(ts_of[i]), p.id, p.tag, self.zones[k].id)
                     self.open[(kind, k, i)] = inc
                     opened.append(inc)
                 for i in np.flatnonzero(was & ~viol).tolist():
-                    self._close((kind, k, i), ts_of.get(i, t))
+                    self._close((kind, k, i), float(ts_of[i]))
         counts = now.sum(axis=0)
         for k in self.crowded:
             limit = self.zones[k].max_occupancy or 0

@@ -165,16 +165,20 @@ class SensorSuite:
 
 
 def _nearest_k(rows: IntArray, d: FloatArray, k: int) -> BoolArray:
-    """Mask of the ``k`` nearest links of each row."""
+    """Mask of the ``k`` nearest links of each row (only rows with more than ``k`` are sorted)."""
+    keep = np.ones(len(rows), dtype=bool)
     if len(rows) == 0:
-        return np.zeros(0, dtype=bool)
-    order = np.lexsort((d, rows))
+        return keep
+    crowded = np.bincount(rows)[rows] > k
+    sel = np.flatnonzero(crowded)
+    if len(sel) == 0:
+        return keep
+    order = sel[np.lexsort((d[sel], rows[sel]))]
     sorted_rows = rows[order]
     first = np.r_[True, sorted_rows[1:] != sorted_rows[:-1]]
     start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
-    rank = np.empty(len(order), dtype=np.intp)
-    rank[order] = np.arange(len(order)) - start
-    return rank < k
+    keep[order] = (np.arange(len(order)) - start) < k
+    return keep
 
 
 def _shadow_field(

@@ -134,7 +134,7 @@ class Simulation:
             was_active[:] = False
             was_active[idx] = True
             truth = TruthBatch.build(self.mine, tq[idx], pos, xyz)
-            opened = self.monitor.update(t, truth.ts, idx, truth.zones, n)
+            opened = self.monitor.update(t, truth.ts, idx, truth.zones)
             yield Tick(t, MeasurementBatch.concat(parts), truth, opened, self)
 
     # -- pieces ----------------------------------------------------------------------------------

@@ -79,24 +79,34 @@ class TruthBatch:
 
     def json_lines(self, mine: Mine, people: Sequence[Any]) -> list[str]:
         """One compact JSON line per row (no newline); fast path for writers."""
-        zone_ids = [f'"{z.id}"' for z in mine.zones]
-        tunnels = [t.id for t in mine.tunnels]
-        levels = [lv.id for lv in mine.levels]
-        rows, cols = np.nonzero(self.zones)
-        zl: list[list[str]] = [[] for _ in range(len(self.ts))]
-        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-            zl[r].append(zone_ids[c])
-        xyz = self.xyz.tolist()
-        cols6 = (self.ts, self.person, self.tunnel, self.offset, self.level, self.speed, self.mode)
-        out = []
-        for i, (ts, pi, ti, off, lv, sp, mo) in enumerate(
-            zip(*(c.tolist() for c in cols6), strict=True)
-        ):
-            p = people[pi]
-            x, y, z = xyz[i]
-            out.append(
-                f'{{"ts":{ts:.3f},"tag":"{p.tag}","person":"{p.id}","tunnel":"{tunnels[ti]}",'
-                f'"offset_m":{off:.3f},"xyz":[{x:.3f},{y:.3f},{z:.3f}],"zones":[{",".join(zl[i])}],'
-                f'"level":"{levels[lv]}","speed_mps":{sp:.3f},"mode":"{MODE_NAMES[mo]}"}}'
-            )
-        return out
+        zone_ids = [z.id for z in mine.zones]
+        # each distinct set of zones is formatted once: rows share a handful of sets
+        sets, which = np.unique(self.zones, axis=0, return_inverse=True)
+        zone_text = [",".join(f'"{zone_ids[k]}"' for k in np.flatnonzero(row)) for row in sets]
+        zones = [zone_text[w] for w in np.asarray(which).reshape(-1).tolist()]
+        tunnel_ids = [t.id for t in mine.tunnels]
+        level_ids = [lv.id for lv in mine.levels]
+        who = [people[p] for p in self.person.tolist()]
+        tunnels = [tunnel_ids[t] for t in self.tunnel.tolist()]
+        levels = [level_ids[v] for v in self.level.tolist()]
+        modes = [MODE_NAMES[m] for m in self.mode.tolist()]
+        x, y, z = (self.xyz[:, k].tolist() for k in range(3))
+        cols = (
+            self.ts.tolist(),
+            who,
+            tunnels,
+            self.offset.tolist(),
+            x,
+            y,
+            z,
+            zones,
+            levels,
+            self.speed.tolist(),
+            modes,
+        )
+        return [
+            f'{{"ts":{ts:.3f},"tag":"{p.tag}","person":"{p.id}","tunnel":"{tu}",'
+            f'"offset_m":{off:.3f},"xyz":[{xx:.3f},{yy:.3f},{zz:.3f}],"zones":[{zn}],'
+            f'"level":"{lv}","speed_mps":{sp:.3f},"mode":"{mo}"}}'
+            for ts, p, tu, off, xx, yy, zz, zn, lv, sp, mo in zip(*cols, strict=True)
+        ]
