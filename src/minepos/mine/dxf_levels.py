@@ -75,28 +75,28 @@ def _samples(
     xyz: FloatArray, tunnels: Sequence[tuple[str, Sequence[int]]]
 ) -> tuple[FloatArray, FloatArray, NDArray[np.intp]]:
     """Elevation samples, their weights, and the tunnel each comes from."""
-    z: list[float] = []
-    w: list[float] = []
-    owner: list[int] = []
-    for t, (kind, pts) in enumerate(tunnels):
-        p = xyz[list(pts)]
-        if kind == "shaft":
-            z += [float(p[0, 2]), float(p[-1, 2])]
-            w += [_TINY, _TINY]
-            owner += [t, t]
-        elif kind not in _JOINING:
-            d = np.diff(p, axis=0)
-            run = np.hypot(d[:, 0], d[:, 1])
-            flat = np.abs(d[:, 2]) <= FLAT_GRADE * run
-            z += ((p[:-1, 2] + p[1:, 2]) / 2)[flat].tolist()
-            w += np.linalg.norm(d, axis=1)[flat].tolist()
-            owner += [t] * int(flat.sum())
-    if not z:  # only ramps (or steep drifts): every point stands for itself
-        for _, pts in tunnels:
-            z += [float(xyz[q, 2]) for q in pts]
-            w += [1.0] * len(pts)
-            owner += [-1] * len(pts)
-    return np.array(z), np.array(w), np.array(owner, dtype=np.intp)
+    kinds = [kind for kind, _ in tunnels]
+    counts = np.array([len(pts) for _, pts in tunnels], dtype=np.intp)
+    idx = np.concatenate([np.asarray(pts, dtype=np.intp) for _, pts in tunnels])
+    owner = np.repeat(np.arange(len(tunnels)), counts)
+    # near-flat pieces of level workings: consecutive points of one tunnel
+    lying = np.array([k not in _JOINING for k in kinds], dtype=bool)
+    a = np.flatnonzero((owner[1:] == owner[:-1]) & lying[owner[:-1]])
+    d = xyz[idx[a + 1]] - xyz[idx[a]]
+    flat = np.abs(d[:, 2]) <= FLAT_GRADE * np.hypot(d[:, 0], d[:, 1])
+    a, d = a[flat], d[flat]
+    z = (xyz[idx[a], 2] + xyz[idx[a + 1], 2]) / 2
+    w = np.linalg.norm(d, axis=1)
+    # shaft collars and landings, of almost no weight
+    shafts = np.array([k == "shaft" for k in kinds], dtype=bool)
+    first = np.cumsum(counts) - counts
+    ends = np.concatenate([first[shafts], (first + counts - 1)[shafts]])
+    z = np.concatenate([z, xyz[idx[ends], 2]])
+    w = np.concatenate([w, np.full(len(ends), _TINY)])
+    own = np.concatenate([owner[a], owner[ends]])
+    if len(z) == 0:  # only ramps (or steep drifts): every point stands for itself
+        return xyz[idx, 2], np.ones(len(idx)), np.full(len(idx), -1, dtype=np.intp)
+    return z, w, own
 
 
 def _weighted_median(z: FloatArray, w: FloatArray) -> float:

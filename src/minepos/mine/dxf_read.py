@@ -349,28 +349,27 @@ def _xyz(v: Any) -> tuple[float, float, float]:
 def _assemble(col: _Collector, scale: float) -> PlanLines:
     layers = sorted({layer for _, layer, _ in col.chains})
     layer_no = {name: i for i, name in enumerate(layers)}
-    ends: list[FloatArray] = []
-    entity: list[IntArray] = []
-    layer: list[IntArray] = []
-    kind: list[IntArray] = []
-    for e, (pts, name, tkind) in enumerate(col.chains):
-        n = len(pts) - 1
-        pts_m = pts * scale
-        if np.isnan(pts_m[0, 2]):
-            pts_m[:, 2] = _elevation(col, name)
-        ends.append(np.stack([pts_m[:-1], pts_m[1:]], axis=1))
-        entity.append(np.full(n, e, dtype=np.intp))
-        layer.append(np.full(n, layer_no[name], dtype=np.intp))
-        kind.append(np.full(n, TUNNEL_KINDS.index(tkind), dtype=np.intp))
+    pts_list = [pts for pts, _, _ in col.chains]
+    counts = np.array([len(p) for p in pts_list], dtype=np.intp)
+    pts = np.concatenate(pts_list) * scale if pts_list else np.zeros((0, 3))
+    # entities given an elevation by layer were marked NaN in z; set them in metres now
+    starts = np.cumsum(counts) - counts
+    for e in np.flatnonzero(np.isnan(pts[starts, 2])) if pts_list else []:
+        pts[starts[e] : starts[e] + counts[e], 2] = _elevation(col, col.chains[e][1])
+    point_entity = np.repeat(np.arange(len(counts)), counts)
+    inner = np.flatnonzero(point_entity[1:] == point_entity[:-1])  # a segment starts here
+    entity = point_entity[inner]
+    layer_of = np.array([layer_no[name] for _, name, _ in col.chains], dtype=np.intp)
+    kind_of = np.array([TUNNEL_KINDS.index(k) for _, _, k in col.chains], dtype=np.intp)
     anchors = [
         PlanAnchor(a.name, (a.xyz[0] * scale, a.xyz[1] * scale, a.xyz[2] * scale))
         for a in col.anchors
     ]
     out = PlanLines(
-        np.concatenate(ends) if ends else np.zeros((0, 2, 3)),
-        np.concatenate(entity) if entity else np.zeros(0, dtype=np.intp),
-        np.concatenate(layer) if layer else np.zeros(0, dtype=np.intp),
-        np.concatenate(kind) if kind else np.zeros(0, dtype=np.intp),
+        np.stack([pts[inner], pts[inner + 1]], axis=1) if len(inner) else np.zeros((0, 2, 3)),
+        entity,
+        layer_of[entity] if len(entity) else np.zeros(0, dtype=np.intp),
+        kind_of[entity] if len(entity) else np.zeros(0, dtype=np.intp),
         layers,
         anchors,
     )
