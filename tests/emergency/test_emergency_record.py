@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from emergency_helpers import T0, put
@@ -148,3 +153,35 @@ def test_rescue_sheet_lists_the_unaccounted_with_their_routes(state: LiveState) 
     assert "@media print" in page and "NOT acknowledged" in page
     pdf = sheet_pdf(sheet)
     assert pdf.startswith(b"%PDF-") and len(pdf) > 2000
+
+
+def test_cli_lists_reports_and_replays_a_stored_emergency(state: LiveState, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/cli.sqlite3"
+    with Store(url, max_delay_s=0.01) as store:
+        desk = _run(state, EmergencyRepository(store.db, store.writer), T0)
+        store.flush()
+    em = desk.last.id if desk.last else ""
+    env = {**os.environ, "MINEPOS_DB": url}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "minepos", "emergency", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=120,
+        )
+
+    listed = cli("list")
+    assert listed.returncode == 0, listed.stderr
+    assert em in listed.stdout and "fire" in listed.stdout
+    md = cli("report", em)
+    assert md.returncode == 0
+    assert md.stdout.startswith(f"# Emergency report {em}")
+    frames = [json.loads(line) for line in cli("replay", em).stdout.splitlines()]
+    assert [len(f["unaccounted"]) for f in frames] == [4, 4, 3, 2, 2, 2]
+    missing = cli("report", "em-nope")
+    assert missing.returncode == 1
+    assert "no emergency 'em-nope'" in missing.stderr
+    assert "Traceback" not in missing.stderr

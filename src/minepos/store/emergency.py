@@ -8,10 +8,12 @@ the store's one schema (registered on `minepos.store.schema.metadata`, migration
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -26,8 +28,16 @@ from sqlalchemy import (
     select,
 )
 
+from minepos.errors import InputError
 from minepos.mine import Place, Span
 from minepos.safety.emergency import Blockage, Emergency, EvacuationOrder
+from minepos.safety.emergency.report import (
+    build_report,
+    hhmmss,
+    replay,
+    report_html,
+    report_markdown,
+)
 from minepos.store.database import Database
 from minepos.store.schema import metadata
 from minepos.store.upsert import upsert
@@ -41,6 +51,7 @@ __all__ = [
     "emergency_events",
     "emergency_orders",
     "emergency_snapshots",
+    "register",
 ]
 
 log = logging.getLogger(__name__)
@@ -283,3 +294,90 @@ class EmergencyRepository:
             r.ended_at,
             r.ended_by,
         )
+
+
+# -- command line: the record of past emergencies, for the inquiry ------------------------------
+emergency_app = typer.Typer(
+    help="Past emergencies from the store: list, report, replay.", no_args_is_help=True
+)
+DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default $MINEPOS_DB)")]
+
+
+def _load(db: str | None, emergency: str) -> tuple[EmergencyRecord, EmergencyRepository, Any]:
+    from minepos.store.service import Store
+
+    store = Store(db)
+    repo = EmergencyRepository(store.db, store.writer)
+    record = repo.get(emergency)
+    if record is None:
+        store.close()
+        raise InputError(f"no emergency {emergency!r} in {store.db.url}")
+    return record, repo, store
+
+
+@emergency_app.command("list")
+def list_command(db: DbOption = None) -> None:
+    """Every emergency kept, newest first."""
+    from minepos.store.service import Store
+
+    with Store(db) as store:
+        for em in EmergencyRepository(store.db, store.writer).recent(1000):
+            ended = "active" if em.ended_at is None else f"ended {hhmmss(em.ended_at)}"
+            typer.echo(
+                f"{em.id}  {em.kind:9s} {em.place.tunnel} {em.place.offset_m:.0f} m  "
+                f"declared {hhmmss(em.declared_at)} by {em.declared_by}, {ended}"
+            )
+
+
+@emergency_app.command("report")
+def report_command(
+    emergency: Annotated[str, typer.Argument(help="emergency id (see `minepos emergency list`)")],
+    db: DbOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="md, html or json")] = "md",
+) -> None:
+    """The emergency report: timeline, who was where, when each person reached safety."""
+    if fmt not in ("md", "html", "json"):
+        raise typer.BadParameter("must be md, html or json", param_hint="--format")
+    record, repo, store = _load(db, emergency)
+    try:
+        report = build_report(
+            record.emergency, record.orders, record.events, repo.snapshots(emergency)
+        )
+    finally:
+        store.close()
+    out = {"md": report_markdown, "html": report_html}.get(fmt)
+    typer.echo(out(report) if out else json.dumps(report, indent=1), nl=fmt == "json")
+
+
+@emergency_app.command("replay")
+def replay_command(
+    emergency: Annotated[str, typer.Argument(help="emergency id")],
+    db: DbOption = None,
+    every: Annotated[float, typer.Option(min=10, help="seconds between frames")] = 60.0,
+) -> None:
+    """What the dispatcher saw, one JSON line per frame (counts, unaccounted, blocked)."""
+    record, repo, store = _load(db, emergency)
+    try:
+        frames = replay(record.emergency, record.orders, repo.snapshots(emergency), every_s=every)
+    finally:
+        store.close()
+    for f in frames:
+        typer.echo(
+            json.dumps(
+                {
+                    **f,
+                    "unaccounted": [
+                        {
+                            k: r[k]
+                            for k in ("tag", "person", "tunnel", "offset_m", "last_seen", "stale")
+                        }
+                        for r in f["unaccounted"]
+                    ],
+                }
+            )
+        )
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``minepos emergency`` to the main app."""
+    app.add_typer(emergency_app, name="emergency")
