@@ -43,6 +43,9 @@ def _register() -> None:
     from minepos.web import commands as web_commands
 
     web_commands.register(app)
+    from minepos.store import emergency as emergency_commands
+
+    emergency_commands.register(app)
 
 
 def main() -> None:
