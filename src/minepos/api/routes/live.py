@@ -87,7 +87,9 @@ async def live(ws: WebSocket, mine: str) -> None:
         }
         await ws.send_text(encode(snapshot))
         tasks = [asyncio.create_task(_send_loop(ws, sub)), asyncio.create_task(_receive_loop(ws))]
-        _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for t in done:
+            t.exception()  # a client leaving ends a loop with WebSocketDisconnect: expected
         for t in pending:
             t.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
