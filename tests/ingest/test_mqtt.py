@@ -250,3 +250,62 @@ def test_mqtt_config_is_strict_and_defaults_to_the_canonical_topic() -> None:
         MqttSubscription(topic="a/#/b", decoder="canonical")
     with pytest.raises(ValidationError, match="Extra inputs"):
         MqttSourceConfig(hots="x")  # type: ignore[call-arg]
+
+
+def test_minepos_simulate_mqtt_reaches_the_engine(broker: ThrowawayBroker) -> None:
+    """`minepos simulate --mqtt` (the real CLI) -> Mosquitto -> MqttSource -> pipeline -> sink."""
+    import subprocess
+    import sys
+
+    from minepos.mine.demo import demo_mine_dict
+    from minepos.mine.loader import mine_from_dict
+
+    mine = mine_from_dict(demo_mine_dict(), "demo mine")
+    tags = {p.tag for p in mine.people}
+    anchors = {a.id for a in mine.anchors}
+    sink = RecordingSink()
+    validator = Validator(tags, anchors, time.time, ValidationLimits(max_future_s=30))
+    pipeline = IngestPipeline(sink, validator, dead_letters=MemoryDeadLetterStore())
+    config = MqttSourceConfig(port=broker.port, mine=mine.id, client_id="ingest-sim")
+    cmd = [
+        sys.executable,
+        "-c",
+        "from minepos.cli import main; main()",
+        "simulate",
+        "--mine",
+        "demo",
+        "--people",
+        "40",
+        "--minutes",
+        "0.2",
+        "--speed",
+        "0",
+        "--shift-offset",  # an hour into the shift: people are underground, anchors hear them
+        "60",
+        "--mqtt",
+        f"mqtt://127.0.0.1:{broker.port}",
+    ]
+
+    async def scenario() -> str:
+        stop = asyncio.Event()
+        source = MqttSource(config, pipeline)
+        task = asyncio.create_task(source.run(stop))
+        await asyncio.wait_for(source.connected.wait(), 10)
+        proc = await asyncio.to_thread(
+            subprocess.run, cmd, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+        sent = int(proc.stdout.split("sent ")[1].split(" measurements")[0].replace(",", ""))
+        await _wait_for(lambda: sum(pipeline.counters().values()) >= sent, 20)
+        stop.set()
+        await task
+        return proc.stdout
+
+    out = asyncio.run(scenario())
+    sent = int(out.split("sent ")[1].split(" measurements")[0].replace(",", ""))
+    counts = pipeline.counters()
+    accepted = sum(n for (_, k), n in counts.items() if k == "accepted")
+    assert sent > 0
+    assert sum(counts.values()) == sent, counts  # every measurement sent is accounted for
+    assert accepted >= 0.99 * sent, counts
+    assert len(sink.measurements) == accepted

@@ -25,7 +25,7 @@ class UdpSourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     host: str = Field(default="127.0.0.1", description="address to bind (0.0.0.0 for all)")
-    port: int = Field(default=5683, ge=0, le=65535, description="UDP port (0: any free port)")
+    port: int = Field(default=17883, ge=0, le=65535, description="UDP port (0: any free port)")
     decoder: str = Field(default="canonical", description="decoder for every datagram")
     allowed_sources: list[str] | None = Field(
         default=None, description="networks allowed to send, e.g. ['10.1.0.0/16']; None: any"
