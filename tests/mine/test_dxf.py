@@ -234,6 +234,8 @@ def curves(m: Any) -> None:
     m.add_polyline2d([(0, 0), (100, 0)], dxfattribs={"elevation": (0, 0, -250)})
     m.add_arc((100, 50, -250), 50, 270, 360)  # from (100, 0) to (150, 50)
     m.add_spline([(150, 50, -250), (160, 100, -250), (200, 120, -250)])
+    m.add_ellipse((200, 170, -250), (0, -50, 0), 0.5, 0, np.pi)  # elliptic arc to (200, 220)
+    m.add_ellipse((0, 300, -250), (20, 0, 0), 0.5)  # a whole ellipse: an outline, ignored
     m.add_polyline3d([(0, 0, -250), (0, -50, -250), (-50, -50, -250)], close=True)
 
 
@@ -254,6 +256,9 @@ def test_entity_kinds_and_file_formats(tmp_path: Path, version: str, fmt: str) -
     plan = tmp_path / "plan.dxf"
     doc.saveas(plan, fmt=fmt)
     result = import_dxf(plan)
+    if version != "R12":
+        assert "ignored entities: 1 ELLIPSE" in "\n".join(result.notes)
+        assert [200.0, 220.0, -250.0] in [n["xyz"] for n in result.data["nodes"]]  # arc's end
     mine = load_mine_text(to_yaml(result.data))
     # the straight part, the arc (quarter circle), the spline (> chord), the loop
     assert mine.total_length_m > 100 + np.pi * 25 + np.hypot(50, 70) + 150
@@ -393,8 +398,10 @@ def test_millimetre_drawing_is_scaled_to_metres(imp: Callable[..., Any]) -> None
     assert [lv.z for lv in mine.levels] == [-320]
     assert "mm" in err
     node_at(mine, (100, 0, -320))
-    forced, _, _ = imp(draw, "--units", "m", insunits=4)  # --units wins over $INSUNITS
+    assert "warning" not in err
+    forced, _, err = imp(draw, "--units", "m", insunits=4)  # --units wins over $INSUNITS
     assert forced.total_length_m == pytest.approx(290_000)
+    assert "are the units right" in err
 
 
 def test_elevations_put_flat_horizon_layers_at_their_depth(imp: Callable[..., Any]) -> None:

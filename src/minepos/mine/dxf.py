@@ -41,6 +41,9 @@ FloatArray = NDArray[np.float64]
 
 #: a segment whose run is at most this fraction of its rise is vertical: a shaft, whatever its layer
 STEEP_RUN_PER_RISE = 0.1
+#: plans wider than this (metres) or smaller than that are almost surely in the wrong units
+MAX_PLAN_M = 50_000.0
+MIN_PLAN_M = 5.0
 _SHAFT = TUNNEL_KINDS.index("shaft")
 _ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
@@ -96,8 +99,25 @@ def import_dxf(path: str | Path, options: DxfOptions | None = None) -> DxfImport
         + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
         + f") from {len(ends)} segments"
     )
-    notes += _connectivity_warning(data, opts.snap_m)
+    notes += _connectivity_warning(data, opts.snap_m) + _size_warning(ends)
     return DxfImport(data, notes)
+
+
+def _size_warning(ends: FloatArray) -> list[str]:
+    """Units set wrong give plans a thousand times too big or too small: say so."""
+    pts = ends.reshape(-1, 3)
+    extent = float(np.max(np.ptp(pts, axis=0)))
+    if extent > MAX_PLAN_M:
+        return [
+            f"warning: the plan is {extent / 1000:,.0f} km across; are the units right "
+            "(--units mm, --units cm)?"
+        ]
+    if extent < MIN_PLAN_M:
+        return [
+            f"warning: the plan is only {extent:.2f} m across; are the units right "
+            "(--units m, --units km)?"
+        ]
+    return []
 
 
 def _connectivity_warning(data: dict[str, Any], snap: float) -> list[str]:

@@ -45,7 +45,7 @@ _FLATTEN_M = 0.1
 #: nested blocks deeper than this are not expanded (a drawing that nests deeper is broken)
 _MAX_BLOCK_DEPTH = 8
 #: entity types that carry tunnels
-_LINEAR = frozenset({"LINE", "LWPOLYLINE", "POLYLINE", "ARC", "SPLINE"})
+_LINEAR = frozenset({"LINE", "LWPOLYLINE", "POLYLINE", "ARC", "SPLINE", "ELLIPSE"})
 #: layers never imported: AutoCAD's non-plotting layer
 _SKIP_LAYERS = frozenset({"defpoints"})
 
@@ -240,7 +240,7 @@ def _visit(col: _Collector, entity: Any, parent_layer: str | None, depth: int) -
     if kind == "INSERT":
         _expand(col, entity, layer, depth)
         return
-    if kind not in _LINEAR or _is_mesh(entity):
+    if kind not in _LINEAR or _is_shape(entity, kind):
         col.ignored_types[kind] += 1
         return
     tunnel_kind = _kind_of_layer(col, layer)
@@ -293,10 +293,15 @@ def _kind_of_layer(col: _Collector, layer: str) -> str | None:
     return col.layer_kinds[layer] or None
 
 
-def _is_mesh(entity: Any) -> bool:
-    return entity.dxftype() == "POLYLINE" and bool(
-        entity.is_polygon_mesh or entity.is_poly_face_mesh
-    )
+def _is_shape(entity: Any, kind: str) -> bool:
+    """Meshes and whole ellipses are outlines, not tunnels (elliptic arcs are: blocks scaled
+    unevenly turn arcs into them)."""
+    if kind == "POLYLINE":
+        return bool(entity.is_polygon_mesh or entity.is_poly_face_mesh)
+    if kind == "ELLIPSE":
+        span = (entity.dxf.end_param - entity.dxf.start_param) % (2 * np.pi)
+        return bool(span < 1e-9 or span > 2 * np.pi - 1e-9)
+    return False
 
 
 def _vertices(entity: Any, kind: str) -> FloatArray | None:
