@@ -132,6 +132,23 @@ def test_two_crossing_drifts_make_four_tunnels_and_a_junction(imp: Callable[...,
     assert len(mine.nodes) == 5
 
 
+def test_survey_coordinates_far_from_the_origin(imp: Callable[..., Any]) -> None:
+    x0, y0, z0 = 512_345.678, 6_012_345.678, 850.0  # UTM-like metres, z above sea level
+
+    def draw(m: Any) -> None:
+        m.add_line((x0, y0, z0), (x0 + 200, y0, z0))
+        m.add_line((x0 + 80, y0 - 100, z0), (x0 + 80, y0 + 100, z0))
+        m.add_line((x0 + 200.2, y0, z0 + 0.1), (x0 + 200, y0 + 300, z0))
+
+    mine, data, _ = imp(draw, "--timezone", "Asia/Almaty")
+    assert len(mine.tunnels) == 4  # the third line goes on from the first: one tunnel, bent
+    assert mine.total_length_m == pytest.approx(200 + 200 + 300, abs=0.3)
+    assert degree(mine)[node_at(mine, (x0 + 80, y0, z0), tol=1e-6)] == 4
+    assert [lv.id for lv in mine.levels] == ["h850"]
+    assert mine.levels[0].z == pytest.approx(850, abs=0.1)
+    assert data["mine"]["timezone"] == "Asia/Almaty"
+
+
 def test_t_junction_splits_the_through_drift(imp: Callable[..., Any]) -> None:
     def draw(m: Any) -> None:
         m.add_line((0, 0, -320), (200, 0, -320))
@@ -495,6 +512,8 @@ def test_user_errors_exit_1_with_a_message(
         pytest.param(["--anchor-tech", "wifi"], "not one of", id="bad-tech"),
         pytest.param(["--id", "my mine"], "--id", id="bad-id"),
         pytest.param(["--snap", "-1"], "--snap", id="negative-snap"),
+        pytest.param(["--snap", "0.001"], "--snap", id="snap-below-a-centimetre"),
+        pytest.param(["--timezone", "Mars/Olympus"], "unknown time zone", id="bad-timezone"),
         pytest.param(["--elevations", "H320"], "not LAYER=Z", id="elevation-without-z"),
         pytest.param(["--elevations", "H320=deep"], "not LAYER=Z", id="elevation-not-a-number"),
     ],

@@ -34,6 +34,7 @@ from minepos.mine.dxf_read import (
 )
 from minepos.mine.loader import parse_mine_file
 from minepos.mine.schema import ANCHOR_TECHS, TUNNEL_KINDS
+from minepos.mine.validate import MIN_TUNNEL_M
 
 __all__ = ["DxfImport", "DxfOptions", "import_dxf", "import_dxf_command", "register", "to_yaml"]
 
@@ -75,6 +76,8 @@ class DxfImport:
 def import_dxf(path: str | Path, options: DxfOptions | None = None) -> DxfImport:
     """Turn a DXF plan into a checked mine file; raise `InputError` saying what is wrong."""
     opts = options or DxfOptions()
+    if not opts.snap_m >= MIN_TUNNEL_M:
+        raise InputError(f"the snap tolerance must be at least {MIN_TUNNEL_M:g} m")
     path = Path(path)
     lines = read_plan(path, opts.layers, opts.units, opts.anchors_layer, opts.elevations)
     notes = list(lines.notes)
@@ -261,7 +264,7 @@ def import_dxf_command(
         float,
         typer.Option(
             "--snap",
-            min=0.001,
+            min=0.01,
             max=100.0,
             help="metres: nearer ends are one node, lines passing nearer meet",
         ),
@@ -304,7 +307,7 @@ def import_dxf_command(
         _choice(units, "--units", ("auto", *UNIT_FACTORS)),
         _id_option(mine_id),
         name,
-        timezone,
+        _timezone_option(timezone),
         anchors_layer,
         _choice(anchor_tech, "--anchor-tech", ANCHOR_TECHS),
         _elevations_option(elevations),
@@ -334,6 +337,16 @@ def _elevations_option(values: list[str] | None) -> tuple[tuple[str, float], ...
         return parse_elevations(values or [])
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--elevations") from exc
+
+
+def _timezone_option(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise typer.BadParameter(f"unknown time zone '{value}'", param_hint="--timezone") from exc
+    return value
 
 
 def _choice(value: str, option: str, allowed: tuple[str, ...]) -> str:
