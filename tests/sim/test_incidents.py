@@ -182,3 +182,38 @@ def test_bad_incident_requests_are_refused_with_the_reason(demo_mine: Mine) -> N
     cfg = underground(incidents=(IncidentSpec("sos", 10, person="nobody"),))
     with pytest.raises(InputError, match="unknown person 'nobody'"):
         Simulation(demo_mine, cfg)
+
+
+def test_evacuees_walk_to_the_nearest_exit_or_refuge_and_wait_there(run: Collected) -> None:
+    mine, t = run.sim.mine, run.truth
+    order = _one(run, "evacuation")
+    arrivals = [i for i in run.sim.incidents() if i.kind == "evacuated"]
+    assert len(arrivals) >= 0.5 * order.detail["acknowledging"]
+    kinds = {mine.zones[mine.zone_index[i.zone]].kind for i in arrivals}  # type: ignore[index]
+    assert kinds <= {"exit", "refuge"}
+    for inc in arrivals[:20]:
+        p = _person(run, inc)
+        k = mine.zone_index[inc.zone]  # type: ignore[index]
+        after = (t.person == p) & (t.ts > inc.ts + 1.0)
+        assert t.zones[after, k].all()
+
+
+def test_evacuation_routes_avoid_blocked_stretches(demo_mine: Mine) -> None:
+    from minepos.mine import Span
+
+    blocked = Span("main320_1000", 0.0, 500.0)
+    cfg = underground(
+        people=200,
+        minutes=20.0,
+        evacuations=(EvacuationOrder(30.0, never_share=0.0, avoid=(blocked,)),),
+    )
+    sim = Simulation(demo_mine, cfg, seed=12)
+    t_block = demo_mine.tunnel_index["main320_1000"]
+    order_t = cfg.start_ts + 30.0
+    through_before = sum(s[2] == t_block for segs in sim.plans.segs for s in segs if s[0] < order_t)
+    assert through_before > 0  # the roadway is used before the order
+    for segs in sim.plans.segs:
+        moving_through = [
+            s for s in segs if s[0] > order_t + 600 and s[2] == t_block and s[3] != s[4]
+        ]
+        assert not moving_through

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from minepos.errors import InputError
+from minepos.mine import Span
 
 __all__ = [
     "INCIDENT_KINDS",
@@ -250,12 +251,19 @@ class EvacuationOrder:
     ack_median_s: float = 25.0
     #: lognormal sigma of the delay
     ack_sigma: float = 0.8
-    #: share of people who never acknowledge (asleep, injured, tag under a jacket)
+    #: share of people who never acknowledge (asleep, injured, tag under a jacket); they stay
     never_share: float = 0.03
+    #: whether people who acknowledge walk to the nearest zone of the ``to`` kinds and wait there
+    move: bool = True
+    to: tuple[str, ...] = ("exit", "refuge")
+    #: stretches that cannot be passed (fire, roof fall): routes avoid them
+    avoid: tuple[Span, ...] = ()
+    speed_mps: float = 1.6
 
     def __post_init__(self) -> None:
         _prob("evacuation.never_share", self.never_share)
         _positive("evacuation.ack_median_s", self.ack_median_s)
+        _positive("evacuation.speed_mps", self.speed_mps)
 
 
 def _default_start() -> datetime:

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from minepos.mine import Leg, Mine, Person, Place
 from minepos.sim.plan import CAGE, STILL, WAIT, WORK, Plans, Segment, Walker
 
-__all__ = ["Incident", "TagEffects", "ZoneMonitor", "detour", "freeze", "place_at"]
+__all__ = ["Incident", "TagEffects", "ZoneMonitor", "detour", "freeze", "place_at", "split", "walk"]
 
 
 @dataclass
@@ -80,7 +80,7 @@ def place_at(segs: list[Segment], t: float) -> tuple[int, int, float, int]:
     return k, tunnel, s0 + frac * (s1 - s0), mode
 
 
-def _split(segs: list[Segment], t: float) -> tuple[list[Segment], list[Segment], int, float]:
+def split(segs: list[Segment], t: float) -> tuple[list[Segment], list[Segment], int, float]:
     """Itinerary before ``t``, after ``t`` (starting at ``t``), and the place at ``t``."""
     k, tunnel, s, _ = place_at(segs, t)
     head = list(segs[:k])
@@ -97,7 +97,7 @@ def _shifted(segs: list[Segment], dt: float) -> list[Segment]:
 
 def freeze(plans: Plans, i: int, t: float, duration: float) -> None:
     """Person ``i`` lies still from ``t`` for ``duration`` s; the rest of their day comes later."""
-    head, tail, tunnel, s = _split(plans.segs[i], t)
+    head, tail, tunnel, s = split(plans.segs[i], t)
     head.append((t, t + duration, tunnel, s, s, STILL))
     plans.segs[i] = head + _shifted(tail, duration) if math.isfinite(duration) else head
     plans.lamp_in[i] += duration
@@ -107,7 +107,7 @@ def detour(
     mine: Mine, plans: Plans, i: int, t: float, target: Place, dwell: float, speed: float = 1.2
 ) -> bool:
     """Person ``i`` walks from where they are at ``t`` to ``target``, stays, and walks back."""
-    head, tail, tunnel, s = _split(plans.segs[i], t)
+    head, tail, tunnel, s = split(plans.segs[i], t)
     here = Place(mine.tunnels[tunnel].id, s)
     there = mine.route(here, target)
     back = mine.route(target, here)
@@ -115,17 +115,18 @@ def detour(
         return False
     w = Walker(tunnel, s, t, head)
     for leg in there.legs:
-        _walk(mine, w, leg, speed)
+        walk(mine, w, leg, speed)
     w.stay(dwell, WORK)
     for leg in back.legs:
-        _walk(mine, w, leg, speed)
+        walk(mine, w, leg, speed)
     dt = w.t - t
     plans.segs[i] = w.segs + _shifted(tail, dt)
     plans.lamp_in[i] += dt
     return True
 
 
-def _walk(mine: Mine, w: Walker, leg: Leg, speed: float) -> None:
+def walk(mine: Mine, w: Walker, leg: Leg, speed: float) -> None:
+    """Walk one leg (shafts by cage at 8 m/s, without waiting for it)."""
     t = mine.tunnel_index[leg.tunnel]
     w.go(
         t,

@@ -10,6 +10,7 @@ from minepos.errors import InputError
 from minepos.mine import Mine, Person, Place
 from minepos.sim.batch import EVENT_NAMES
 from minepos.sim.config import IncidentSpec, ScenarioConfig
+from minepos.sim.evacuation import stage_evacuation
 from minepos.sim.incidents import Incident, TagEffects, detour, freeze, place_at, underground_at
 from minepos.sim.plan import WORK, Plans
 
@@ -63,8 +64,14 @@ class Stager:
         for spec in self.cfg.incidents:
             getattr(self, f"_{spec.kind}")(spec, self.cfg.start_ts + spec.at_s)
         for order in self.cfg.evacuations:
-            self._evacuate(
-                order.at_s, order.tags, order.ack_median_s, order.ack_sigma, order.never_share
+            self.incidents += stage_evacuation(
+                self.mine,
+                self.people,
+                self.plans,
+                order,
+                self.cfg.start_ts + order.at_s,
+                self.rng,
+                self.effects.events,
             )
         for i in range(len(self.people)):
             if self.plans.segs[i]:
@@ -225,19 +232,3 @@ class Stager:
         for i in chosen:
             self.busy.add(i)
             detour(self.mine, self.plans, i, t, target, dwell)
-
-    def _evacuate(
-        self, at_s: float, tags: tuple[str, ...] | None, median: float, sigma: float, never: float
-    ) -> None:
-        t = self.cfg.start_ts + at_s
-        by_tag = {p.tag: i for i, p in enumerate(self.people)}
-        targets = (
-            range(len(self.people)) if tags is None else [by_tag[x] for x in tags if x in by_tag]
-        )
-        for i in targets:
-            if not (self.plans.segs[i] and self.plans.lamp_out[i] <= t < self.plans.lamp_in[i]):
-                continue
-            if self.rng.random() < never:
-                continue
-            delay = float(median * np.exp(sigma * self.rng.normal()))
-            self.effects.events.append((t + delay, i, _EV["evac_ack"]))

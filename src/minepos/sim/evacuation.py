@@ -1,0 +1,97 @@
+"""Evacuation orders: acknowledgements from the tags and people walking to an exit or refuge.
+
+Each person underground who is sent the order acknowledges after a lognormal delay, or never
+(a configurable share). With ``move``, those who acknowledge walk from where they are, along the
+shortest open route avoiding the blocked stretches, to the nearest exit or refuge and wait there;
+each arrival is recorded as an ``evacuated`` incident, the order itself as ``evacuation``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minepos.mine import Mine, Person, Place
+from minepos.mine.network import DistanceField
+from minepos.sim.config import EvacuationOrder
+from minepos.sim.incidents import Incident, split, walk
+from minepos.sim.plan import WAIT, Plans, Walker
+
+__all__ = ["stage_evacuation"]
+
+EVAC_ACK = 5  # index of "evac_ack" in minepos.sim.batch.EVENT_NAMES
+
+
+def _field(mine: Mine, order: EvacuationOrder) -> DistanceField:
+    zones = [z for z in mine.zones if z.kind in order.to]
+    spans = [s for z in zones for s in z.spans]
+    names = [z.id for z in zones for _ in z.spans]
+    return mine.network.field(spans, order.avoid, None, names)
+
+
+def _go(
+    mine: Mine, plans: Plans, i: int, t: float, field: DistanceField, speed: float
+) -> tuple[float, str | None]:
+    """Send person ``i`` from where they are at ``t`` to the field's nearest target; wait there."""
+    head, _, tunnel, s = split(plans.segs[i], t)
+    route = field.route(tunnel, s)
+    w = Walker(tunnel, s, t, head)
+    if route is not None:
+        for leg in route.legs:
+            walk(mine, w, leg, speed)
+        _step_in(mine, w, route.target, speed)
+    arrived = w.t
+    w.stay(math.inf, WAIT)
+    plans.segs[i] = w.segs
+    plans.lamp_in[i] = math.inf
+    return (arrived, route.target) if route is not None else (math.inf, None)
+
+
+def _step_in(mine: Mine, w: Walker, zone_id: str | None, speed: float) -> None:
+    """From the edge of the target zone (a route ends at its boundary) to the middle of it."""
+    if zone_id is None:
+        return
+    here = Place(mine.tunnels[w.tunnel].id, w.s)
+    best = None
+    for span in mine.zones[mine.zone_index[zone_id]].spans:
+        r = mine.route(here, Place(span.tunnel, 0.5 * (span.from_m + span.to_m)))
+        if r is not None and (best is None or r.length_m < best.length_m):
+            best = r
+    for leg in best.legs if best is not None else ():
+        walk(mine, w, leg, speed)
+
+
+def stage_evacuation(
+    mine: Mine,
+    people: list[Person],
+    plans: Plans,
+    order: EvacuationOrder,
+    t: float,
+    rng: np.random.Generator,
+    events: list[tuple[float, int, int]],
+) -> list[Incident]:
+    """Acknowledgements (appended to ``events``), movements and the incidents of one order."""
+    by_tag = {p.tag: i for i, p in enumerate(people)}
+    targets = (
+        range(len(people)) if order.tags is None else [by_tag[x] for x in order.tags if x in by_tag]
+    )
+    field = _field(mine, order) if order.move else None
+    below, acked = 0, 0
+    out: list[Incident] = []
+    for i in targets:
+        if not (plans.segs[i] and plans.lamp_out[i] <= t < plans.lamp_in[i]):
+            continue
+        below += 1
+        if rng.random() < order.never_share:
+            continue
+        delay = float(order.ack_median_s * np.exp(order.ack_sigma * rng.normal()))
+        events.append((t + delay, i, EVAC_ACK))
+        acked += 1
+        if field is not None:
+            arrived, zone = _go(mine, plans, i, t + delay, field, order.speed_mps)
+            if math.isfinite(arrived):
+                p = people[i]
+                out.append(Incident("evacuated", arrived, p.id, p.tag, zone))
+    out.append(Incident("evacuation", t, detail={"people": below, "acknowledging": acked}))
+    return out
