@@ -48,7 +48,7 @@ json_values = st.recursive(
     max_leaves=20,
 )
 SETTINGS = settings(
-    max_examples=600,
+    max_examples=300,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
