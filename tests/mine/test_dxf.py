@@ -549,3 +549,27 @@ def test_pipe_into_mine_check_as_the_contract_shows(tmp_path: Path) -> None:
     )
     assert checked.returncode == 0, checked.stderr
     assert "tunnels: 7" in checked.stdout
+
+
+def test_demo_mine_drawn_as_a_plan_comes_back_the_same(tmp_path: Path) -> None:
+    from minepos.mine import mine_from_dict
+    from minepos.mine.demo import demo_mine_dict
+
+    demo = mine_from_dict(demo_mine_dict(0))
+    doc = ezdxf.new()
+    for t in demo.tunnels:  # every tunnel a 3-D polyline on a layer named by its kind
+        doc.modelspace().add_polyline3d(list(t.points), dxfattribs={"layer": t.kind.upper()})
+    doc.saveas(tmp_path / "demo.dxf")
+    back = load_mine_text(to_yaml(import_dxf(tmp_path / "demo.dxf").data))
+
+    def length_by_kind(mine: Mine) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for t in mine.tunnels:
+            out[t.kind] = out.get(t.kind, 0.0) + t.length_m
+        return out
+
+    assert length_by_kind(back) == pytest.approx(length_by_kind(demo), rel=1e-9)
+    assert [lv.z for lv in back.levels] == [lv.z for lv in demo.levels]
+    # the same junctions and dead ends (nodes where only the kind changes may merge away)
+    for d in (1, 3, 4):
+        assert list(degree(back).values()).count(d) == list(degree(demo).values()).count(d)
