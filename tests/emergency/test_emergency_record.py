@@ -185,3 +185,33 @@ def test_cli_lists_reports_and_replays_a_stored_emergency(state: LiveState, tmp_
     assert missing.returncode == 1
     assert "no emergency 'em-nope'" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_a_restarted_server_takes_the_active_emergency_back(state: LiveState, store: Store) -> None:
+    from minepos.api.routes.emergency import emergency_host
+
+    t0 = T0 + 3600 * next(_T) + 7 * 86400 * (store.db.dialect == "postgresql")
+    for tag, tunnel, off in (("t0001", "main320_1000", 250.0), ("t0002", "old_workings", 100.0)):
+        put(state, tag, tunnel, off, t0)
+    first = emergency_host(state, store).desk
+    em = first.declare("gas", Place("main320_1000", 300.0), "disp", t0 + 1)
+    first.block(Span("main320_500", 100, 200), "gas", "disp", t0 + 2)
+    order = first.evacuate("disp", t0 + 3)
+    first.observe([Measurement(t0 + 9, "t0002", event="evac_ack")])
+    put(state, "t0001", "refuge320", 20.0, t0 + 30)
+    first.step(t0 + 30)
+    store.flush()
+    again = emergency_host(state, store).desk  # a new process over the same store
+    assert again.current is not None
+    assert again.current.id == em.id
+    assert again.current.blocked() == (Span("main320_500", 100, 200),)
+    assert [o.id for o in again.orders] == [order.id]
+    assert [u["tag"] for u in again.unacknowledged()] == ["t0001"]
+    rows = {r["tag"]: r for r in again.accounting(t0 + 31).rows}
+    assert rows["t0002"]["acked_at"] == t0 + 9
+    assert rows["t0001"]["reached_refuge_at"] == t0 + 30
+    again.end("disp", t0 + 60)
+    store.flush()
+    third = emergency_host(state, store).desk
+    assert third.current is None
+    assert third.last is not None and third.last.id == em.id

@@ -2,7 +2,8 @@
 
 The whole chain runs as in production: simulator -> engine (Tracker) -> safety monitor ->
 emergency desk. Checked against the simulator's truth: who is underground and on which level,
-that each true place lies in the reported interval, who has no open way out, and who
+that each true place lies in the reported interval, who has no open way out, who reached a
+refuge chamber or an exit (the simulated people walk there once they acknowledge), and who
 acknowledged the order (the simulator's tags answer after a lognormal delay; some never do).
 """
 
@@ -23,7 +24,7 @@ from minepos.sim import EvacuationOrder, ScenarioConfig, Simulation
 pytestmark = pytest.mark.slow
 
 PEOPLE = 150
-DECLARE_S, ORDER_S, END_S = 60.0, 120.0, 240.0
+DECLARE_S, ORDER_S, END_S = 60.0, 120.0, 360.0
 FIRE = Place("main320_1500", 250.0)
 BLOCKED = (Span("main320_1500", 200.0, 300.0), Span("main320_2200", 0.0, 50.0))
 
@@ -85,9 +86,34 @@ def test_fire_two_blockages_evacuation_against_the_truth() -> None:
     }
     assert underground == {r["tag"] for r in desk.current.snapshot}  # type: ignore[union-attr]
     assert len(underground) == PEOPLE
-    true_levels = Counter(mine.levels[int(lv)].id for lv in truth.level)
+    # by level: the people still underground (the counts leave out who is out)
+    out_now = {r["tag"] for r in acc.rows if r["safety"] == "out"}
+    true_levels = Counter(
+        mine.levels[int(lv)].id
+        for p, lv in zip(truth.person, truth.level, strict=True)
+        if tags[int(p)] not in out_now
+    )
     assert acc.counts["by_level"] == dict(true_levels)
-    assert acc.counts["unaccounted"] == PEOPLE  # nobody walks out in this scenario
+
+    # who reached a refuge chamber (the simulated people walk there after acknowledging)
+    refuge_zones = [k for k, z in enumerate(mine.zones) if z.kind == "refuge"]
+    in_refuge = {
+        tags[int(p)]
+        for p, z in zip(truth.person, truth.zones, strict=True)
+        if z[refuge_zones].any()
+    }
+    said_refuge = {r["tag"] for r in acc.rows if r["safety"] == "refuge"}
+    assert len(in_refuge) >= 5
+    assert len(said_refuge ^ in_refuge) <= 2
+    exit_zones = [k for k, z in enumerate(mine.zones) if z.kind == "exit"]
+    out_truth = {
+        tags[int(p)]
+        for p, z, lv in zip(truth.person, truth.zones, truth.level, strict=True)
+        if z[exit_zones].any() or mine.levels[int(lv)].id == "surface"
+    }
+    said_out = {r["tag"] for r in acc.rows if r["safety"] == "out"}
+    assert len(said_out ^ out_truth) <= 2, (said_out, out_truth)
+    assert acc.counts["unaccounted"] == PEOPLE - acc.counts["refuge"] - acc.counts["out"]
 
     # each true place lies in the reported 95 % interval (10 m of slack for the tick's motion)
     inside = 0

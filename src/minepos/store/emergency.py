@@ -266,6 +266,13 @@ class EmergencyRepository:
             ]
         return EmergencyRecord(self._emergency(r, blocks, list(r.snapshot or [])), orders, events)
 
+    def latest(self) -> EmergencyRecord | None:
+        """The newest emergency, whole (what a restarted server takes back), or None."""
+        stmt = select(emergencies.c.id).order_by(emergencies.c.declared_at.desc()).limit(1)
+        with self.db.engine.connect() as conn:
+            found = conn.execute(stmt).scalar()
+        return None if found is None else self.get(found)
+
     def snapshots(
         self, emergency: str, since: float | None = None, until: float | None = None
     ) -> list[tuple[float, dict[str, Any]]]:

@@ -86,7 +86,16 @@ def emergency_host(
 ) -> EmergencyHost:
     """A desk over ``state`` recording to ``store``; downlink set when the first order goes."""
     repo = EmergencyRepository(store.db, store.writer)
-    return EmergencyHost(EmergencyDesk(state, recorder=repo), repo, executor)
+    desk = EmergencyDesk(state, recorder=repo)
+    _restore(desk, repo)
+    return EmergencyHost(desk, repo, executor)
+
+
+def _restore(desk: EmergencyDesk, repo: EmergencyRepository) -> None:
+    """After a restart, an emergency still active (or the last one) is taken back."""
+    record = repo.latest()
+    if record is not None:
+        desk.restore(record.emergency, record.orders, record.events)
 
 
 def sync_from_view(state: LiveState, services: Services) -> None:
@@ -122,6 +131,7 @@ def _view_host(services: Services) -> EmergencyHost:
         st.person, st.name, st.role = p.id, p.name, p.role
     repo = EmergencyRepository(services.store.db, services.store.writer)
     desk = EmergencyDesk(state, recorder=repo)
+    _restore(desk, repo)
     return EmergencyHost(desk, repo, sync=lambda: sync_from_view(state, services))
 
 

@@ -165,6 +165,45 @@ class EmergencyDesk:
         log.warning("emergency %s ended by %s", em.id, by)
         return em
 
+    def restore(
+        self,
+        em: Emergency,
+        orders: Iterable[EvacuationOrder],
+        events: Iterable[tuple[float, str, str, str | None]],
+    ) -> None:
+        """Take back a stored emergency after a restart: blockages, orders, acks, arrivals.
+
+        An active one becomes the current emergency again; an ended one the last.
+        """
+        with self._lock:
+            self.orders = sorted(orders, key=lambda o: o.issued_at)
+            self.acks = AckBook()
+            for order in self.orders:
+                self.acks.record_order(order)
+            self.progress = SafetyProgress(em.declared_at)
+            for row in em.snapshot:
+                self.progress.involved.setdefault(row["tag"], em.declared_at)
+            for ts, tag, kind, order_id in events:
+                self.progress.involved.setdefault(tag, ts)
+                if kind == "ack" and order_id is not None:
+                    self.acks.restore_ack(tag, order_id, ts)
+                elif kind == "reached_exit":
+                    self.progress.reached_exit.setdefault(tag, ts)
+                elif kind == "reached_refuge":
+                    self.progress.reached_refuge.setdefault(tag, ts)
+            if em.active:
+                self.current, self.last = em, None
+            else:
+                self.current, self.last = None, em
+            self._escape = None
+        log.warning(
+            "emergency %s restored (%s): %d blockages, %d orders",
+            em.id,
+            "active" if em.active else "ended",
+            len(em.blockages),
+            len(self.orders),
+        )
+
     # -- blocked stretches ----------------------------------------------------------------
     def block(self, span: Span, cause: str, by: str, now: float, note: str = "") -> Blockage:
         """Mark a stretch impassable; routes avoid it from now on."""
