@@ -77,3 +77,10 @@ def test_decode_prints_measurements_and_rejects() -> None:
     unknown = _cli("ingest", "decode", "-", "--decoder", "acme")
     assert isinstance(unknown.exception, InputError)
     assert "unknown decoder 'acme'" in str(unknown.exception)
+
+
+def test_errors_on_a_corrupt_store_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "deadletters.sqlite3").write_bytes(b"this is not a database" * 100)
+    out = _cli("ingest", "errors", "--data", str(tmp_path))
+    assert isinstance(out.exception, InputError)
+    assert "deadletters.sqlite3" in str(out.exception)

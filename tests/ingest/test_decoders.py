@@ -136,3 +136,9 @@ def test_chirpstack_refuses_other_events_and_empty_uplinks() -> None:
     topic = "application/x/device/0101010101010142/event/"
     assert _decode("chirpstack", up, topic + "status").rejects[0].code == "wrong_topic"
     assert _decode("chirpstack", up, topic + "up").rejects[0].code == "empty"
+
+
+def test_ruuvi_mqtt_without_gw_mac_takes_the_gateway_from_the_topic() -> None:
+    payload = b'{"rssi": -60, "ts": 1763793600, "data": ""}'
+    ok = _decode("ruuvi", payload, "ruuvi/c8:25:2d:8e:9c:2c/AA:BB:CC:DD:EE:FF")
+    assert ok.measurements[0].anchor == "C8:25:2D:8E:9C:2C"

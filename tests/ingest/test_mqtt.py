@@ -309,3 +309,37 @@ def test_minepos_simulate_mqtt_reaches_the_engine(broker: ThrowawayBroker) -> No
     assert sum(counts.values()) == sent, counts  # every measurement sent is accounted for
     assert accepted >= 0.99 * sent, counts
     assert len(sink.measurements) == accepted
+
+
+def test_source_started_before_the_broker_connects_when_it_comes_up(tmp_path: Path) -> None:
+    if MOSQUITTO is None:
+        pytest.skip("the mosquitto binary is not installed")
+    broker = ThrowawayBroker(tmp_path)  # not started yet
+    config = MqttSourceConfig(
+        port=broker.port,
+        mine="m",
+        client_id="ingest-late",
+        reconnect_min_s=0.05,
+        reconnect_max_s=0.4,
+    )
+    pipeline, _sink, _ = _pipeline()
+
+    async def scenario() -> float:
+        stop = asyncio.Event()
+        source = MqttSource(config, pipeline)
+        task = asyncio.create_task(source.run(stop))
+        await asyncio.sleep(1.0)  # a few refused attempts, backing off up to 0.4 s
+        assert not source.connected.is_set()
+        await asyncio.to_thread(broker.start)
+        started = time.monotonic()
+        await asyncio.wait_for(source.connected.wait(), 5)
+        waited = time.monotonic() - started
+        stop.set()
+        await task
+        return waited
+
+    try:
+        waited = asyncio.run(scenario())
+    finally:
+        broker.stop()
+    assert waited < 1.0  # the back-off is capped at reconnect_max_s

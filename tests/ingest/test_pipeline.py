@@ -198,3 +198,12 @@ def test_payload_text_is_cut_and_readable() -> None:
     long = payload_text(b"x" * (MAX_PAYLOAD_TEXT + 10))
     assert long.startswith("x" * MAX_PAYLOAD_TEXT)
     assert long.endswith(f"[cut, {MAX_PAYLOAD_TEXT + 10} bytes in all]")
+
+
+def test_milliseconds_get_a_hint(clock: FakeClock, sink: RecordingSink) -> None:
+    pipe, _ = _pipeline(clock, sink)
+    report = pipe.accept(
+        json.dumps([{"ts": NOW * 1000, "tag": "t1", "event": "sos"}]).encode(), "g", "http"
+    )
+    assert report.rejects[0].code == "ts_future"
+    assert "milliseconds" in report.rejects[0].reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 import time
 from datetime import UTC, datetime
@@ -60,6 +61,8 @@ def errors_command(
     store = SqliteDeadLetterStore(path)
     try:
         letters = store.recent(limit, gateway)
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"cannot read the dead-letter store {path}: {exc}") from exc
     finally:
         store.close()
     if not letters:

@@ -82,9 +82,11 @@ class Validator:
         if type(ts) is not float or not math.isfinite(ts):
             return ("bad_ts", f"ts: {ts!r:.40} is not a finite number of seconds")
         if ts > now + lim.max_future_s:
+            hint = " (it looks like milliseconds: send seconds)" if ts > now * 100 else ""
             return (
                 "ts_future",
-                f"ts is {ts - now:.1f} s ahead of the server clock (max {lim.max_future_s:g} s)",
+                f"ts is {ts - now:.1f} s ahead of the server clock (max {lim.max_future_s:g} s)"
+                + hint,
             )
         if ts < now - lim.max_age_s:
             return ("ts_stale", f"ts is {now - ts:.1f} s old (max {lim.max_age_s:g} s)")

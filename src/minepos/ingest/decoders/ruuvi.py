@@ -96,7 +96,9 @@ class RuuviGatewayDecoder(JsonDecoder):
             )
         result = DecodeResult()
         try:
-            gateway = _mac(data.get("gw_mac"), "gw_mac")
+            # gw_mac is in every documented message; the topic's gateway level is the fallback
+            gw_mac = data.get("gw_mac", parts[-2])
+            gateway = _mac(gw_mac, "gw_mac")
             result.gateway = gateway
             tag = _mac(parts[-1], "tag MAC in topic")
             for m in _readings(gateway, tag, data.get("ts", data.get("gwts")), data):
