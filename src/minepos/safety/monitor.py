@@ -69,6 +69,7 @@ class SafetyMonitor:
         """Advance to ``now``: take measurements and estimates, evaluate every rule."""
         lamp_ms = self.state.observe(measurements)
         transitions = self.state.place(estimates)
+        self.state.learn_coverage(now)
         # lamp events after the places: a lamp_in beats an estimate still lagging underground
         lamp_events = [
             self.lamp.apply(m.ts, m.tag, m.event or "") for m in sorted(lamp_ms, key=lambda m: m.ts)

@@ -53,9 +53,10 @@ class SafetySettings(BaseModel):
         default=10, ge=0, description="Overcrowding clears after this long at or under the limit."
     )
     anchor_expect_s: float = Field(
-        default=20,
+        default=10,
         ge=0,
-        description="A silent anchor is offline only if tags were in its range this long.",
+        description="A silent anchor is offline only if tags were where it should hear them "
+        "(its learned coverage or sure range) this long.",
     )
     anchor_range_m: dict[str, float] = Field(
         default={"uwb": 30.0, "ble": 20.0, "rfid": 10.0},

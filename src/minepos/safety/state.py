@@ -21,11 +21,14 @@ from minepos.mine import Mine
 from minepos.safety.events import ZoneTransition
 from minepos.safety.settings import SafetySettings
 
-__all__ = ["Headcount", "LiveState", "TagState", "TagStatus"]
+__all__ = ["COVERAGE_CELL_M", "Headcount", "LiveState", "TagState", "TagStatus"]
 
 log = logging.getLogger(__name__)
 
 TagStatus = Literal["moving", "motionless", "sos", "lost", "surface"]
+
+#: cell size of the learned anchor coverage (where tags were when an anchor heard them)
+COVERAGE_CELL_M = 10.0
 
 
 @dataclass(slots=True)
@@ -124,6 +127,12 @@ class LiveState:
         self.settings = settings or SafetySettings()
         self.tags: dict[str, TagState] = {}
         self.anchor_heard: dict[str, float] = {}
+        #: per anchor and place (tunnel, 10 m cell) where it has heard a tag: ticks a tag was
+        #: surely there while the anchor was alive, and ticks it heard one there
+        self.coverage: dict[str, dict[tuple[str, int], list[int]]] = {}
+        #: cells holding a freshly and surely placed tag at the last tick
+        self.occupied: set[tuple[str, int]] = set()
+        self._heard: list[tuple[str, str]] = []
         self.started_at: float | None = None
         self.surface_levels = _surface_levels(mine, self.settings)
         self.surface_zones = frozenset(z.id for z in mine.zones if z.kind == "lamp_room")
@@ -147,6 +156,7 @@ class LiveState:
                 self.started_at = m.ts
             if m.anchor is not None:
                 self.anchor_heard[m.anchor] = max(m.ts, self.anchor_heard.get(m.anchor, m.ts))
+                self._heard.append((m.anchor, m.tag))
             if m.event in ("lamp_out", "lamp_in"):
                 lamp.append(m)  # the lamp room's reader, not the tag itself speaking
                 continue
@@ -219,6 +229,44 @@ class LiveState:
             st.down_since = None
         elif st.down_since is None:
             st.down_since = ts
+
+    def _cell(self, st: TagState, now: float) -> tuple[str, int] | None:
+        """The 10 m cell of a tag placed this tick with an interval no longer than a cell."""
+        if st.tunnel is None or st.offset_m is None or st.placed_at is None:
+            return None
+        if now - st.placed_at > 2.0 or (st.uncertainty_m or 0.0) > COVERAGE_CELL_M:
+            return None
+        return st.tunnel, int(st.offset_m // COVERAGE_CELL_M)
+
+    def learn_coverage(self, now: float) -> None:
+        """Learn, per anchor, how reliably it hears tags in each place it has heard one."""
+        self.occupied = {c for st in self.tags.values() if (c := self._cell(st, now))}
+        heard: dict[str, set[tuple[str, int]]] = {}
+        for anchor, tag in self._heard:
+            st = self.tags.get(tag)
+            cell = self._cell(st, now) if st is not None else None
+            if cell is not None:
+                heard.setdefault(anchor, set()).add(cell)
+                self.coverage.setdefault(anchor, {}).setdefault(cell, [0, 0])
+        self._heard.clear()
+        for anchor, cells in self.coverage.items():
+            if now - self.anchor_heard.get(anchor, -1e18) > 5.0:
+                continue  # learn only while the anchor is alive
+            got = heard.get(anchor, set())
+            for cell, counts in cells.items():
+                if cell in self.occupied:
+                    counts[0] += 1
+                    counts[1] += cell in got
+
+    def covers(self, anchor: str, min_ticks: int = 10, min_share: float = 0.8) -> bool:
+        """True if a tag sits now where this anchor reliably heard tags before."""
+        cells = self.coverage.get(anchor)
+        if not cells:
+            return False
+        return any(
+            c in self.occupied and n >= min_ticks and k >= min_share * n
+            for c, (n, k) in cells.items()
+        )
 
     def on_surface(self, st: TagState) -> bool:
         """True where the place is on a surface level or in the lamp room."""
