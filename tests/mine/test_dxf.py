@@ -469,6 +469,8 @@ def test_output_is_deterministic(
     ("make", "args", "message"),
     [
         pytest.param(None, [], "no such file", id="missing-file"),
+        pytest.param("zero-bytes", [], "the file is empty", id="empty-file"),
+        pytest.param("truncated", [], "plan.dxf", id="truncated-dxf"),
         pytest.param("text", [], "not a DXF file", id="not-a-dxf"),
         pytest.param("empty", [], "no tunnels", id="empty-plan"),
         pytest.param("layered", ["--layers", "drift=NOPE"], "no tunnels", id="map-matches-nothing"),
@@ -487,6 +489,11 @@ def test_user_errors_exit_1_with_a_message(
     plan = tmp_path / "plan.dxf"
     if make == "text":
         plan.write_text("this is not a drawing\n")
+    elif make == "zero-bytes":
+        plan.write_bytes(b"")
+    elif make == "truncated":
+        write_plan(plan, several_levels)
+        plan.write_bytes(plan.read_bytes()[:3000])
     elif make == "empty":
         write_plan(plan, lambda m: m.add_text("nothing here"))
     elif make == "layered":

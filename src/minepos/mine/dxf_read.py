@@ -196,18 +196,25 @@ def _open(path: Path) -> Any:
     from ezdxf.filemanagement import readfile
     from ezdxf.lldxf.const import DXFError
 
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"{path}: no such file")
+    if not path.is_file():
+        raise InputError(f"{path}: not a file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty")
     try:
         return readfile(path)  # the fast reader first; most plans are well formed
-    except (DXFError, OSError, UnicodeError, ValueError, EOFError, KeyError) as exc:
+    except Exception as exc:  # a third-party parser on a user's file: try to recover
         log.info("%s: strict reading failed (%s); trying to recover", path, exc)
     try:
         doc, auditor = recover.readfile(path)
     except DXFError as exc:
         raise InputError(f"{path}: not a DXF file, or damaged beyond repair ({exc})") from exc
-    except (OSError, UnicodeError, ValueError, EOFError, KeyError) as exc:
+    except OSError as exc:
         raise InputError(f"{path}: cannot read the DXF file ({exc})") from exc
+    except Exception as exc:  # a truncated file can fail anywhere inside the parser
+        why = str(exc) or type(exc).__name__
+        raise InputError(f"{path}: not a DXF file, or damaged beyond repair ({why})") from exc
     if auditor.has_errors:
         log.warning(
             "%s: %d error(s) in the DXF file were repaired on reading", path, len(auditor.errors)
