@@ -11,6 +11,7 @@ from minepos.ingest.decoders.base import Decoder, JsonDecoder
 from minepos.ingest.decoders.canonical import CanonicalDecoder
 from minepos.ingest.decoders.chirpstack import ChirpStackUplinkDecoder
 from minepos.ingest.decoders.dwm1001 import Dwm1001Decoder
+from minepos.ingest.decoders.minew import MinewGatewayDecoder
 from minepos.ingest.decoders.ruuvi import RuuviGatewayDecoder
 
 __all__ = ["DECODERS", "Decoder", "JsonDecoder", "get_decoder"]
@@ -23,6 +24,7 @@ DECODERS: Final[Mapping[str, Decoder]] = MappingProxyType(
             CanonicalDecoder(),
             Dwm1001Decoder(),
             RuuviGatewayDecoder(),
+            MinewGatewayDecoder(),
             ChirpStackUplinkDecoder(),
         )
     }
