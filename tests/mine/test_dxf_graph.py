@@ -100,11 +100,13 @@ segment = st.tuples(
 @given(
     st.lists(segment, min_size=1, max_size=25),
     st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=3),
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 40)), max_size=2),
     st.floats(0.05, 3.0),
 )
 def test_random_plans_import_or_fail_cleanly(
     segments: list[tuple[int, tuple[int, int], tuple[int, int], str]],
     shafts: list[tuple[int, int]],
+    ramps: list[tuple[int, int, int]],
     snap: float,
 ) -> None:
     doc = ezdxf.new()
@@ -117,6 +119,12 @@ def test_random_plans_import_or_fail_cleanly(
         )
     for x, y in shafts:
         msp.add_line((x * 2.5, y * 2.5, 0), (x * 2.5, y * 2.5, -200), dxfattribs={"layer": "SHAFT"})
+    ramp_pts = [
+        [(x * 2.5, 0.0, 0.0), (x * 2.5, y * 2.5, -50.0), (w * 2.5, 100.0, -100.0)]
+        for x, y, w in ramps
+    ]
+    for pts in ramp_pts:  # 3-D polylines from level 0 down to level 1
+        msp.add_polyline3d(pts, dxfattribs={"layer": "RAMP"})
     with tempfile.TemporaryDirectory() as tmp:
         plan = Path(tmp) / "random.dxf"
         doc.saveas(plan)
@@ -132,9 +140,12 @@ def test_random_plans_import_or_fail_cleanly(
     mine = mine_from_dict(result.data)  # import_dxf checked it; the model builds from it
     assert all(t.length_m > 0 for t in mine.tunnels)
     assert all(t.from_node != t.to_node for t in mine.tunnels)
-    # every drawn length survives (overlaps counted once, stubs shorter than the snap dropped)
+    # no length is invented: at most what was drawn, plus what snapping can stretch
     drawn = sum(np.hypot(b[0] - a[0], b[1] - a[1]) * 2.5 for _, a, b, _ in segments)
-    assert mine.total_length_m <= drawn + 200 * len(shafts) + 1e-6 + 2 * snap * len(segments)
+    drawn += 200 * len(shafts) + sum(
+        np.linalg.norm(np.diff(p, axis=0), axis=1).sum() for p in ramp_pts
+    )
+    assert mine.total_length_m <= drawn + 1e-6 + 2 * snap * (len(segments) + 3 * len(ramps))
     # no two nodes closer than the snap tolerance: they would have been one
     xyz = np.array([n.xyz for n in mine.nodes])
     gaps = np.linalg.norm(xyz[:, None] - xyz[None, :], axis=2) + np.eye(len(xyz)) * 1e9
