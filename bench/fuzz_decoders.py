@@ -205,7 +205,7 @@ def check(result: Any) -> str | None:
     return None
 
 
-def run_mutation(per_decoder: int, seed: int) -> bool:
+def run_mutation(per_decoder: int, seed: int, only: list[str] | None = None) -> bool:
     import orjson
 
     from minepos.ingest.decoders import DECODERS
@@ -218,6 +218,8 @@ def run_mutation(per_decoder: int, seed: int) -> bool:
         f"{'rejects':>8} {'decode/s':>9} {'orjson/s':>9}  top reject codes"
     )
     for name, decoder in sorted(DECODERS.items()):
+        if only and name not in only:
+            continue
         rng = random.Random(f"{seed}-{name}")
         batch = [payloads(rng, all_seeds[name]) for _ in range(min(per_decoder, 20_000))]
         crashes = broken = meas = 0
@@ -339,10 +341,11 @@ def main() -> None:
     parser.add_argument("--payloads", type=int, default=20_000, help="mutated payloads per decoder")
     parser.add_argument("--atheris-runs", type=int, default=0, help="libFuzzer runs (0: skip)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", action="append", help="only this decoder (repeatable)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     t0 = time.perf_counter()
-    ok = run_mutation(args.payloads, args.seed)
+    ok = run_mutation(args.payloads, args.seed, args.only)
     if args.atheris_runs:
         ok = run_atheris(args.atheris_runs) and ok
     verdict = "OK: no crash, every reject has a reason" if ok else "FAILED"

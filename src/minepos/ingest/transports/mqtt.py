@@ -176,11 +176,13 @@ class MqttSource:
             consume = asyncio.create_task(self._consume(client))
             stopped = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({consume, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (consume, stopped):
-                if task not in done:
-                    task.cancel()
             if consume in done:
+                stopped.cancel()
                 consume.result()  # raises the MqttError that ended the session
+        # Stopping: the consumer is not cancelled (a message it was being handed would be lost);
+        # the disconnect above ends its iteration, and `run` drains what is left in the queue.
+        with contextlib.suppress(aiomqtt.MqttError):
+            await consume
 
     async def _consume(self, client: aiomqtt.Client) -> None:
         queue = self._queue
