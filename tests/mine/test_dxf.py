@@ -348,6 +348,32 @@ def test_plan_of_several_levels(imp: Callable[..., Any]) -> None:
     assert "CIRCLE" in err
 
 
+def test_exits_at_shaft_collars_and_portals(imp: Callable[..., Any]) -> None:
+    def draw(m: Any) -> None:
+        several_levels(m)
+        m.add_polyline3d(
+            [(-50, 0, 2), (-50, 200, -100), (0, 200, -320)], dxfattribs={"layer": "RAMP"}
+        )
+        m.add_line((0, 200, -320), (0, 0, -320), dxfattribs={"layer": "DRIFTS"})
+
+    mine, data, _ = imp(draw, "--exits")
+    exits = [z for z in mine.zones if z.kind == "exit"]
+    assert [(z.spans[0].tunnel, z.spans[0].from_m, z.spans[0].to_m) for z in exits] == [
+        ("shaft1", 0, 5),
+        ("ramp2", 0, 5),
+    ]
+    assert [z["name"] for z in data["zones"]] == ["shaft1 collar", "ramp2 portal"]
+    from minepos.mine import Place
+
+    deep = Place("drift3", 10.0)  # on -480, reached by the shaft and by the ramps
+    route = mine.nearest(deep, "exit")
+    assert route is not None
+    plain, _, err = imp(several_levels)
+    assert plain.zones == []
+    _, _, err = imp(lambda m: m.add_line((0, 0, -100), (100, 0, -100)), "--exits")
+    assert "no exit zones" in err
+
+
 def test_dipping_drifts_stay_one_level(imp: Callable[..., Any]) -> None:
     def draw(m: Any) -> None:
         m.add_polyline3d([(0, 0, -300), (500, 0, -310), (1000, 0, -322)])

@@ -45,6 +45,8 @@ STEEP_RUN_PER_RISE = 0.1
 #: plans wider than this (metres) or smaller than that are almost surely in the wrong units
 MAX_PLAN_M = 50_000.0
 MIN_PLAN_M = 5.0
+#: length of tunnel at a collar or portal that an exit zone covers
+EXIT_ZONE_M = 5.0
 _SHAFT = TUNNEL_KINDS.index("shaft")
 _ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
@@ -63,6 +65,7 @@ class DxfOptions:
     anchors_layer: str | None = None
     anchor_tech: str = "uwb"
     elevations: tuple[tuple[str, float], ...] = ()
+    exits: bool = False
 
 
 @dataclass
@@ -103,6 +106,8 @@ def import_dxf(path: str | Path, options: DxfOptions | None = None) -> DxfImport
         + f") from {len(ends)} segments"
     )
     notes += _connectivity_warning(data, opts.snap_m) + _size_warning(ends)
+    if opts.exits and not data.get("zones"):
+        notes.append("warning: --exits: no dead end on a surface level, so no exit zones")
     return DxfImport(data, notes)
 
 
@@ -199,9 +204,43 @@ def _mine_dict(
         "nodes": [{"id": nid, "xyz": _xyz(xyz[p])} for p, nid in node_ids.items()],
         "tunnels": tunnel_rows,
     }
+    if opts.exits:
+        ids = [row["id"] for row in tunnel_rows]
+        data["zones"] = _exit_zones(xyz, tunnels, ids, levels)
     if lines.anchors:
         data["anchors"] = _anchors(lines, opts.anchor_tech)
     return data
+
+
+def _exit_zones(
+    xyz: FloatArray,
+    tunnels: list[tuple[str, list[int]]],
+    ids: list[str],
+    levels: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Exit zones on the last ``EXIT_ZONE_M`` of every dead end on the surface level."""
+    if levels[0]["id"] != "surface":
+        return []
+    level_z = np.array([lv["z"] for lv in levels])
+    ends = Counter(p for _, pts in tunnels for p in (pts[0], pts[-1]))
+    zones = []
+    for (kind, pts), tid in zip(tunnels, ids, strict=True):
+        length = float(np.linalg.norm(np.diff(xyz[pts], axis=0), axis=1).sum())
+        span = min(EXIT_ZONE_M, length)
+        for p, lo in ((pts[0], 0.0), (pts[-1], length - span)):
+            if ends[p] == 1 and int(np.argmin(np.abs(level_z - xyz[p, 2]))) == 0:
+                what = "collar" if kind == "shaft" else "portal"
+                zones.append(
+                    {
+                        "id": f"exit_{tid}" + ("" if lo == 0.0 else "_end"),
+                        "name": f"{tid} {what}",
+                        "kind": "exit",
+                        "spans": [
+                            {"tunnel": tid, "from_m": round(lo, 3), "to_m": round(lo + span, 3)}
+                        ],
+                    }
+                )
+    return zones
 
 
 def _anchors(lines: PlanLines, tech: str) -> list[dict[str, Any]]:
@@ -297,6 +336,13 @@ def import_dxf_command(
             "for plans that keep each horizon on its own layer; repeatable",
         ),
     ] = None,
+    exits: Annotated[
+        bool,
+        typer.Option(
+            "--exits",
+            help="mark dead ends on the surface level (shaft collars, portals) as exit zones",
+        ),
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", help="yaml or json")] = "yaml",
 ) -> None:
     """Turn a DXF mine plan into a mine file on standard output (notes go to standard error)."""
@@ -311,6 +357,7 @@ def import_dxf_command(
         anchors_layer,
         _choice(anchor_tech, "--anchor-tech", ANCHOR_TECHS),
         _elevations_option(elevations),
+        exits,
     )
     if fmt not in ("yaml", "json"):
         raise typer.BadParameter("must be yaml or json", param_hint="--format")
