@@ -235,23 +235,6 @@ def test_broker_killed_and_restarted_mid_stream_loses_nothing_it_accepted(
     assert len(sink.measurements) == len(received)  # redeliveries were dropped as duplicates
 
 
-def test_mqtt_config_is_strict_and_defaults_to_the_canonical_topic() -> None:
-    from pydantic import ValidationError
-
-    (sub,) = MqttSourceConfig(mine="north").effective_subscriptions()
-    assert (sub.topic, sub.decoder, sub.gateway_for("minepos/north/ingest/gw-3")) == (
-        "minepos/north/ingest/+",
-        "canonical",
-        "gw-3",
-    )
-    with pytest.raises(ValidationError, match="unknown decoder"):
-        MqttSubscription(topic="a/#", decoder="acme")
-    with pytest.raises(ValidationError, match="not a valid MQTT topic filter"):
-        MqttSubscription(topic="a/#/b", decoder="canonical")
-    with pytest.raises(ValidationError, match="Extra inputs"):
-        MqttSourceConfig(hots="x")  # type: ignore[call-arg]
-
-
 def test_minepos_simulate_mqtt_reaches_the_engine(broker: ThrowawayBroker) -> None:
     """`minepos simulate --mqtt` (the real CLI) -> Mosquitto -> MqttSource -> pipeline -> sink."""
     import subprocess
