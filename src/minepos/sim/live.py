@@ -28,6 +28,7 @@ __all__ = ["Gateways", "LiveSummary", "MqttPublisher", "gateway_batches", "run_l
 
 log = logging.getLogger(__name__)
 LAMP_GATEWAY = "lamproom"
+_LAG_WARN_S = 5.0
 
 
 class Gateways:
@@ -82,6 +83,7 @@ class LiveSummary:
     sim_s: float = 0.0
     wall_s: float = 0.0
     by_gateway: Counter[str] = field(default_factory=Counter)
+    lagging: bool = False
 
     def describe(self) -> str:
         """A few lines for a person."""
@@ -91,6 +93,7 @@ class LiveSummary:
             f"{len(self.by_gateway)} gateways to {self.target} over {self.sim_s:.0f} simulated s "
             f"({self.wall_s:.1f} s wall); failed batches: {self.failed_batches}\n"
             f"busiest gateways: {top or 'none'}"
+            + ("\nfell behind the requested --speed" if self.lagging else "")
         )
 
 
@@ -208,6 +211,11 @@ def run_live(
             wait = due - (time.monotonic() - wall0)
             if wait > 0:
                 sleep(wait)
+            elif wait < -_LAG_WARN_S and not summary.lagging:
+                summary.lagging = True
+                log.warning(
+                    "live mode falls behind --speed %s by %.0f s: too many people?", speed, -wait
+                )
             for g, lines in gateway_batches(tick, gateways).items():
                 ok = pub.send(g, lines)
                 summary.batches += 1
