@@ -563,6 +563,24 @@ def test_bad_usage_exits_2(tmp_path: Path, args: list[str], message: str) -> Non
     assert result.stdout == ""
 
 
+def test_plan_from_standard_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    plan = write_plan(tmp_path / "levels.dxf", several_levels)
+    stdin = io.TextIOWrapper(io.BytesIO(plan.read_bytes()))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    code, out, err = run(["import-dxf", "-", "--id", "north"], capsys, monkeypatch)
+    assert code == 0, err
+    assert yaml.safe_load(out)["mine"]["id"] == "north"
+    assert len(yaml.safe_load(out)["tunnels"]) == 7
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"junk")))
+    code, out, err = run(["import-dxf", "-"], capsys, monkeypatch)
+    assert code == 1
+    assert "<stdin>: not a DXF file" in err
+
+
 @pytest.mark.slow  # two fresh interpreters: the CLI's start-up dominates
 def test_pipe_into_mine_check_as_the_contract_shows(tmp_path: Path) -> None:
     import subprocess

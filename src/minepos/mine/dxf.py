@@ -288,7 +288,8 @@ def _flow(value: Any) -> str:
 
 def import_dxf_command(
     plan: Annotated[
-        Path, typer.Argument(help="the DXF plan", show_default=False, metavar="PLAN.dxf")
+        Path,
+        typer.Argument(help="the DXF plan, - for stdin", show_default=False, metavar="PLAN.dxf"),
     ],
     layers: Annotated[
         list[str] | None,
@@ -361,13 +362,33 @@ def import_dxf_command(
     )
     if fmt not in ("yaml", "json"):
         raise typer.BadParameter("must be yaml or json", param_hint="--format")
-    result = import_dxf(plan, opts)
+    result = _import_stdin(opts) if str(plan) == "-" else import_dxf(plan, opts)
     for note in result.notes:
         typer.echo(note, err=True)
     if fmt == "json":
         typer.echo(json.dumps(result.data, indent=1))
     else:
         typer.echo(to_yaml(result.data), nl=False)
+
+
+def _import_stdin(opts: DxfOptions) -> DxfImport:
+    """``-``: the plan comes on standard input (ezdxf reads files, so it goes through one)."""
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = Path(tmp) / "stdin.dxf"
+        plan.write_bytes(sys.stdin.buffer.read())
+        try:
+            result = import_dxf(plan, opts)
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(plan), "<stdin>")) from exc
+    result.notes = [n.replace(str(plan), "<stdin>") for n in result.notes]
+    if opts.mine_id is None:
+        result.data["mine"]["id"] = "mine"
+    if opts.name is None:
+        result.data["mine"]["name"] = "mine"
+    return result
 
 
 def _layer_option(values: list[str] | None) -> LayerMap | None:
