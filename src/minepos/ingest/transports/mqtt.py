@@ -169,7 +169,10 @@ class MqttSource:
     async def _session(self, stop: asyncio.Event) -> None:
         async with self._client() as client:
             for sub in self.subscriptions:
-                await client.subscribe(sub.topic, qos=1)
+                granted = await client.subscribe(sub.topic, qos=1)
+                codes = [g if isinstance(g, int) else int(g.value) for g in granted]
+                if any(c >= 0x80 for c in codes):  # SUBACK failure: e.g. the broker's ACL
+                    logger.error("MQTT broker refused the subscription %s (%s)", sub.topic, codes)
             self.connects += 1
             self.connected.set()
             logger.info("MQTT connected to %s:%s", self.config.host, self.config.port)
