@@ -153,6 +153,11 @@ def test_rescue_sheet_lists_the_unaccounted_with_their_routes(state: LiveState) 
     assert "@media print" in page and "NOT acknowledged" in page
     pdf = sheet_pdf(sheet)
     assert pdf.startswith(b"%PDF-") and len(pdf) > 2000
+    west = rescue_sheet(em, desk.accounting(T0 + 10), "Demo coal mine", zone="goaf_old")
+    assert [p["tag"] for p in west["people"]] == []
+    lower = rescue_sheet(em, desk.accounting(T0 + 10), "Demo coal mine", level="h320")
+    assert [p["tag"] for p in lower["people"]] == ["t0001", "t0002"]
+    assert lower["title"].endswith("h320")
 
 
 def test_cli_lists_reports_and_replays_a_stored_emergency(state: LiveState, tmp_path: Path) -> None:

@@ -340,6 +340,8 @@ def get_rescue_sheet(
     mine: MineId,
     host: HostDep,
     format: Annotated[Literal["html", "pdf", "json"], Query()] = "html",
+    level: Annotated[str | None, Query(max_length=64, description="only this level")] = None,
+    zone: Annotated[str | None, Query(max_length=64, description="only this zone")] = None,
 ) -> Response:
     """Every unaccounted person with last place and time and their routes, to print and carry."""
 
@@ -347,7 +349,8 @@ def get_rescue_sheet(
         em = host.desk.current or host.desk.last
         if em is None:
             raise EmergencyStateError("no emergency is declared")
-        return rescue_sheet(em, host.desk.accounting(services.clock()), services.mine.name)
+        acc = host.desk.accounting(services.clock())
+        return rescue_sheet(em, acc, services.mine.name, level=level, zone=zone)
 
     sheet = _run(host, make)
     _audit(services, who, "emergency.rescue_sheet", format, people=len(sheet["people"]))
