@@ -105,7 +105,9 @@ def test_truth_is_one_row_per_tag_per_second(run_dir: Path) -> None:
 def test_incidents_file_lists_the_staged_incidents(run_dir: Path) -> None:
     rows = [json.loads(x) for x in (run_dir / "incidents.jsonl").open()]
     kinds = [r["kind"] for r in rows]
-    assert kinds == ["sos", "man_down"]
+    assert kinds[:2] == ["sos", "man_down"]
+    assert kinds[2] == "evacuation"  # the --evacuate order, then each arrival
+    assert set(kinds[3:]) == {"evacuated"}
     start = json.loads((run_dir / "scenario.json").read_text())["config"]["start"]
     assert start.startswith("2026-01-12T06:00")
     assert rows[0]["end_ts"] - rows[0]["ts"] == pytest.approx(60.0)

