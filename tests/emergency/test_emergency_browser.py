@@ -176,5 +176,14 @@ def test_the_console_switches_and_the_dispatcher_works_the_emergency(server: Ser
         page.once("dialog", lambda d: d.accept())
         page.click("#em-end")
         expect(page.locator("#em-title")).to_have_text("Ended: fire", timeout=6_000)
+        # after the event: the replay of what the dispatcher saw, from the store
+        expect(page.locator("#em-replay")).to_be_visible()
+        expect(page.locator("#replay-info")).to_contain_text("minutes recorded", timeout=6_000)
+        page.locator("#replay-slider").evaluate(
+            "el => { el.value = 0; el.dispatchEvent(new Event('input')); }"
+        )
+        expect(page.locator("#replay-info")).to_contain_text("minute 0")
+        expect(page.locator("#replay-info")).to_contain_text("unaccounted 3")
+        expect(page.locator("#em-unaccounted tr[data-tag]")).to_have_count(3)
         browser.close()
     assert errors == []

@@ -94,6 +94,9 @@ class EmergencyView {
     this.map = new EmergencyMap($("em-map"), this.geo, this.tags, plan);
     this.state = null;
     this.busy = false;
+    this.replaying = false;
+    this.frames = null;
+    this.framesOf = null;
     this.fill();
     this.bind();
   }
@@ -156,6 +159,51 @@ class EmergencyView {
     }));
     $("sheet-html").addEventListener("click", () => this.sheet("html"));
     $("sheet-pdf").addEventListener("click", () => this.sheet("pdf"));
+    $("replay-slider").addEventListener("input", () => {
+      this.replaying = true;
+      this.showFrame(Number($("replay-slider").value));
+    });
+    $("replay-live").addEventListener("click", () => { this.replaying = false; this.refresh(); });
+    $("report-html").addEventListener("click", () => this.openAuthed(
+      `/api/v1${this.base}/emergencies/${encodeURIComponent(this.state.emergency.id)}/report?format=html`));
+  }
+
+  async openAuthed(url) {
+    const res = await fetch(url, { headers: { Authorization: `Bearer ${api.token}` } });
+    if (!res.ok) { alert(`${res.status}`); return null; }
+    const win = window.open(URL.createObjectURL(await res.blob()), "_blank");
+    return win;
+  }
+
+  // After the event: the stored snapshots, minute by minute, as the dispatcher saw them.
+  async loadReplay(em) {
+    const out = await api.get(`${this.base}/emergencies/${encodeURIComponent(em.id)}/replay`);
+    this.frames = out.frames;
+    this.framesOf = em.id;
+    const slider = $("replay-slider");
+    slider.max = String(Math.max(0, this.frames.length - 1));
+    slider.value = slider.max;
+    $("replay-info").textContent = `${this.frames.length} minutes recorded; move the slider to replay`;
+  }
+
+  showFrame(i) {
+    const f = this.frames && this.frames[i];
+    if (!f) return;
+    const c = f.counts;
+    $("replay-info").textContent = `minute ${f.minute} (${fmtTime(f.at)} UTC): unaccounted ${c.unaccounted ?? 0}, `
+      + `refuge ${c.refuge ?? 0}, out ${c.out ?? 0}, not acknowledged ${c.unacknowledged ?? 0}, `
+      + `blocked ${f.blocked.length}`;
+    this.map.blocked = f.blocked;
+    const rows = f.unaccounted.map((p) => ({ ...p, interval: [], zones: p.zones || [], xyz: null }));
+    $("n-unaccounted").textContent = String(rows.length);
+    table($("em-unaccounted"), ["person", "last place", "status"], rows.map((p) => {
+      const tr = document.createElement("tr");
+      tr.dataset.tag = p.tag;
+      tr.append(cell(`${p.name || p.tag} (${p.person || p.tag})`), cell(place(p)),
+        cell(`${p.status} ${p.stale ? "stale" : ""} ${p.uncertain ? "uncertain" : ""}`.trim()));
+      return tr;
+    }));
+    this.map.markDirty();
   }
 
   // The sheet needs the bearer token, so it is fetched and opened as a blob.
@@ -176,6 +224,8 @@ class EmergencyView {
       const state = await api.get(`${this.base}/emergency`);
       this.state = state;
       this.banner(state);
+      $("em-replay").hidden = !state.emergency || state.active;
+      if (this.replaying) return; // the replay holds the picture until "back to live"
       $("em-declare").hidden = !(state.active === false && this.me.role !== "viewer");
       $("em-main").hidden = state.emergency === null;
       if (state.emergency === null) return;
@@ -184,6 +234,7 @@ class EmergencyView {
         api.get(`${this.base}/emergency/unacknowledged`),
       ]);
       this.render(state, acc, unacked);
+      if (!state.active && this.framesOf !== state.emergency.id) await this.loadReplay(state.emergency);
     } finally {
       this.busy = false;
     }
