@@ -272,3 +272,32 @@ def test_failed_anchor_is_offline_after_the_threshold(run: Run) -> None:
 def test_no_alarm_of_unstaged_kinds(run: Run) -> None:
     for kind in ("overtime", "card_anomaly", "not_returned"):
         assert run.alarms(kind) == []
+
+
+@pytest.fixture(scope="module")
+def shift() -> Run:
+    """A whole (short) shift from lamp-out to lamp-in, one person not coming back."""
+    from minepos.sim import IncidentSpec
+
+    incidents = (IncidentSpec("not_returned", 1500),)
+    return _simulate(24, 70, incidents, seed=5, shift_s=3600.0)
+
+
+def test_lamp_room_names_exactly_who_did_not_come_back(shift: Run) -> None:
+    inc = _incident(shift, "not_returned")
+    shift_end = shift.start + 3600.0
+    alarm = _one(shift, "not_returned", inc)
+    assert shift_end <= alarm.ts <= shift_end + TICK
+    assert alarm.alarm.person == inc["person"]
+    missing = shift.monitor.unaccounted(shift.start + 70 * 60)
+    assert [u.person for u in missing] == [inc["person"]]
+    assert missing[0].last_place["tunnel"] is not None
+    assert len(shift.alarms("not_returned")) == 1
+
+
+def test_a_whole_shift_has_no_false_alarm(shift: Run) -> None:
+    inc = _incident(shift, "not_returned")
+    raised = {(c.alarm.kind, c.alarm.tag) for c in shift.changes if c.state == "raised"}
+    # the one who stayed down is also, rightly, underground past the shift's length
+    assert raised <= {("not_returned", inc["tag"]), ("overtime", inc["tag"])}
+    assert shift.monitor.headcount.underground == 1

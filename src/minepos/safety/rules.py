@@ -193,14 +193,26 @@ class _ZoneRule(Rule):
         raise NotImplementedError
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        """Raise for each offending (tag, zone); clear the active ones no longer offending."""
+        """Raise for each offending (tag, zone); clear the active ones no longer offending.
+
+        An estimate wobbling across a junction can touch a zone that begins there for a tick or
+        three; so a stay counts once the estimate is ``zone_alarm_depth_m`` inside or has stayed
+        ``zone_alarm_dwell_s``, and the alarm is then dated from the moment it entered.
+        """
         want: set[AlarmKey] = set()
+        depth_m = ctx.settings.zone_alarm_depth_m
+        dwell_s = ctx.settings.zone_alarm_dwell_s
         for st in ctx.state.tags.values():
             for z in st.zones:
-                if self.offends(st, z, ctx):
-                    key = (self.kind, f"{st.tag}@{z}")
+                key = (self.kind, f"{st.tag}@{z}")
+                if not self.offends(st, z, ctx):
+                    continue
+                since = st.zone_since.get(z, ctx.now)
+                if ctx.book.is_active(key) or (
+                    ctx.state.depth(st, z) >= depth_m or ctx.now - since >= dwell_s
+                ):
                     want.add(key)
-                    yield Finding(key, True, st.placed_at or ctx.now, _tag_fields(st, z))
+                    yield Finding(key, True, since, _tag_fields(st, z))
         for key in ctx.book.keys(self.kind):
             if key not in want:
                 yield Finding(key, False, ctx.now)

@@ -49,6 +49,14 @@ class SafetySettings(BaseModel):
     zone_exit_margin_m: float = Field(
         default=1.0, ge=0, description="A tag leaves a zone only this far past its boundary."
     )
+    zone_alarm_depth_m: float = Field(
+        default=2.0,
+        ge=0,
+        description="A restricted or forbidden zone alarm needs the estimate this far inside...",
+    )
+    zone_alarm_dwell_s: float = Field(
+        default=5.0, ge=0, description="...or this long inside (it is dated from the entry)."
+    )
     overcrowding_clear_s: float = Field(
         default=10, ge=0, description="Overcrowding clears after this long at or under the limit."
     )

@@ -47,6 +47,8 @@ class TagState:
     speed_mps: float = 0.0
     level: str | None = None
     zones: frozenset[str] = frozenset()
+    #: when the current stay in each zone began
+    zone_since: dict[str, float] = field(default_factory=dict)
     placed_at: float | None = None
     first_heard: float | None = None
     last_measurement: float | None = None
@@ -119,6 +121,34 @@ def _surface_levels(mine: Mine, settings: SafetySettings) -> frozenset[str]:
     return frozenset(out)
 
 
+def _zone_edges(mine: Mine) -> dict[str, list[tuple[str, float, float, bool, bool]]]:
+    """Per zone its spans, with whether each end is a real boundary (not joined to another span
+    of the same zone at a node)."""
+    out: dict[str, list[tuple[str, float, float, bool, bool]]] = {}
+    for z in mine.zones:
+        spans = []
+        for s in z.spans:
+            t = mine.tunnels[mine.tunnel_index[s.tunnel]]
+            lo_open = not (s.from_m <= 1e-6 and _joined(mine, z.spans, s, t.from_node))
+            hi_open = not (s.to_m >= t.length_m - 1e-6 and _joined(mine, z.spans, s, t.to_node))
+            spans.append((s.tunnel, s.from_m, s.to_m, lo_open, hi_open))
+        out[z.id] = spans
+    return out
+
+
+def _joined(mine: Mine, spans: Sequence[Any], own: Any, node: str) -> bool:
+    """Whether another span of the zone touches ``node``."""
+    for s in spans:
+        if s is own:
+            continue
+        t = mine.tunnels[mine.tunnel_index[s.tunnel]]
+        if (t.from_node == node and s.from_m <= 1e-6) or (
+            t.to_node == node and s.to_m >= t.length_m - 1e-6
+        ):
+            return True
+    return False
+
+
 class LiveState:
     """Per-tag state of the whole mine, updated by measurements and estimates."""
 
@@ -138,6 +168,7 @@ class LiveState:
         self.surface_zones = frozenset(z.id for z in mine.zones if z.kind == "lamp_room")
         self._people = {p.tag: p for p in mine.people}
         self._zone_ids = np.array([z.id for z in mine.zones], dtype=object)
+        self._edges = _zone_edges(mine)
 
     def tag(self, tag: str) -> TagState:
         """The state of a tag, created on first sight."""
@@ -213,6 +244,10 @@ class LiveState:
                 out.append(ZoneTransition(e.ts, e.tag, st.person, z, "enter"))
             for z in sorted(st.zones - zones):
                 out.append(ZoneTransition(e.ts, e.tag, st.person, z, "leave"))
+            for z in zones - st.zones:
+                st.zone_since[z] = e.ts
+            for z in st.zones - zones:
+                st.zone_since.pop(z, None)
             st.zones = zones
             st.tunnel, st.offset_m, st.xyz = e.tunnel, e.offset_m, e.xyz
             st.interval, st.uncertainty_m, st.speed_mps = e.interval, e.uncertainty_m, e.speed_mps
@@ -237,6 +272,18 @@ class LiveState:
         if now - st.placed_at > 2.0 or (st.uncertainty_m or 0.0) > COVERAGE_CELL_M:
             return None
         return st.tunnel, int(st.offset_m // COVERAGE_CELL_M)
+
+    def depth(self, st: TagState, zone: str) -> float:
+        """How far inside ``zone`` the tag's estimate is, from the nearest real boundary."""
+        best = 0.0
+        off = st.offset_m
+        if off is None:
+            return best
+        for tunnel, lo, hi, lo_open, hi_open in self._edges.get(zone, ()):
+            if tunnel == st.tunnel and lo <= off <= hi:
+                d = min(off - lo if lo_open else np.inf, hi - off if hi_open else np.inf)
+                best = max(best, float(d))
+        return best
 
     def learn_coverage(self, now: float) -> None:
         """Learn, per anchor, how reliably it hears tags in each place it has heard one."""
