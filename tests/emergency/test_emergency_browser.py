@@ -139,6 +139,14 @@ def test_the_console_switches_and_the_dispatcher_works_the_emergency(server: Ser
         expect(page.locator("#em-title")).to_have_text("EMERGENCY: FIRE", timeout=10_000)
         expect(page.locator("#em-banner")).not_to_have_class("em-banner idle")
         expect(page.locator("#n-unaccounted")).to_have_text("3")
+        # the dispatcher's language: Russian and Kazakh as in the console
+        page.click("#em-langs button:text-is('ru')")
+        expect(page.locator("#em-title")).to_have_text("АВАРИЯ: ПОЖАР")
+        expect(page.locator("#em-counts")).to_contain_text("не учтены")
+        page.click("#em-langs button:text-is('kk')")
+        expect(page.locator("#em-title")).to_have_text("АПАТ: ӨРТ")
+        page.click("#em-langs button:text-is('en')")
+        expect(page.locator("#em-title")).to_have_text("EMERGENCY: FIRE")
         # two tunnels blocked from the view's form
         for tunnel, lo, hi, cause in (
             ("main320_500", "100", "200", "smoke"),
