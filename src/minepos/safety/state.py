@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 TagStatus = Literal["moving", "motionless", "sos", "lost", "surface"]
 
+#: a zone re-entered within this many seconds continues the stay (an estimate flickering at a
+#: junction), so zone alarms are dated from the first entry
+_REJOIN_S = 5.0
+
 #: cell size of the learned anchor coverage (where tags were when an anchor heard them)
 COVERAGE_CELL_M = 10.0
 
@@ -49,6 +53,8 @@ class TagState:
     zones: frozenset[str] = frozenset()
     #: when the current stay in each zone began
     zone_since: dict[str, float] = field(default_factory=dict)
+    #: zones left a moment ago: (left at, stay began at), so a flicker does not restart a stay
+    zone_left: dict[str, tuple[float, float]] = field(default_factory=dict)
     placed_at: float | None = None
     first_heard: float | None = None
     last_measurement: float | None = None
@@ -245,9 +251,11 @@ class LiveState:
             for z in sorted(st.zones - zones):
                 out.append(ZoneTransition(e.ts, e.tag, st.person, z, "leave"))
             for z in zones - st.zones:
-                st.zone_since[z] = e.ts
+                left = st.zone_left.pop(z, None)
+                rejoined = left is not None and e.ts - left[0] <= _REJOIN_S
+                st.zone_since[z] = left[1] if left is not None and rejoined else e.ts
             for z in st.zones - zones:
-                st.zone_since.pop(z, None)
+                st.zone_left[z] = (e.ts, st.zone_since.pop(z, e.ts))
             st.zones = zones
             st.tunnel, st.offset_m, st.xyz = e.tunnel, e.offset_m, e.xyz
             st.interval, st.uncertainty_m, st.speed_mps = e.interval, e.uncertainty_m, e.speed_mps
