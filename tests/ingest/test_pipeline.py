@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,26 @@ def test_milliseconds_get_a_hint(clock: FakeClock, sink: RecordingSink) -> None:
     )
     assert report.rejects[0].code == "ts_future"
     assert "milliseconds" in report.rejects[0].reason
+
+
+def test_sqlite_dead_letters_are_batched_but_never_left_behind(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = SqliteDeadLetterStore(
+        tmp_path / "dl.sqlite3", flush_every=3, flush_after_s=0.2, clock=clock
+    )
+    reader = SqliteDeadLetterStore(tmp_path / "dl.sqlite3")  # another process, say the CLI
+    letter = DeadLetter(NOW, "g", "udp", "canonical", "r", "{}")
+    store.put([letter])  # after a quiet spell: written at once
+    assert reader.count() == 1
+    store.put([letter])  # right after a write: buffered...
+    store.put([letter])
+    assert reader.count() == 1
+    store.put([letter])  # ...until three wait
+    assert reader.count() == 4
+    store.put([letter])  # a last one with nothing after it: the timer writes it
+    deadline = time.monotonic() + 5
+    while reader.count() < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert reader.count() == 5
+    store.close()
+    reader.close()

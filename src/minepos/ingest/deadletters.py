@@ -7,10 +7,12 @@ a database-backed one with the same interface for deployments on PostgreSQL.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,11 +110,31 @@ CREATE INDEX IF NOT EXISTS dead_letter_gateway ON dead_letter (gateway, id);
 
 
 class SqliteDeadLetterStore:
-    """Bounded dead-letter store in one SQLite file; keeps the newest `capacity` letters."""
+    """Bounded dead-letter store in one SQLite file; keeps the newest `capacity` letters.
 
-    def __init__(self, path: Path, capacity: int = 10_000) -> None:
+    Letters are buffered and written in one transaction per `flush_every` letters or
+    `flush_after_s` seconds (a flood of bad payloads must not stall ingest with a commit each);
+    reading, counting and closing flush first. A crash may lose the last `flush_after_s` of
+    letters, never the counters.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        capacity: int = 10_000,
+        *,
+        flush_every: int = 64,
+        flush_after_s: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.path = path
         self.capacity = capacity
+        self.flush_every = flush_every
+        self.flush_after_s = flush_after_s
+        self.clock = clock
+        self._pending: list[DeadLetter] = []
+        self._flushed_at = -math.inf  # the first letter after a quiet spell is written at once
+        self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,27 +153,49 @@ class SqliteDeadLetterStore:
         return cls(data_dir / DB_NAME, capacity)
 
     def put(self, letters: Sequence[DeadLetter]) -> None:
-        """Insert in one transaction and drop what is beyond the bound."""
-        if not letters:
+        """Buffer the letters; write them when enough are waiting or enough time has passed."""
+        with self._lock:
+            self._pending.extend(letters)
+            due = self.clock() - self._flushed_at >= self.flush_after_s
+            if len(self._pending) >= self.flush_every or (self._pending and due):
+                self._write()
+            elif self._pending and self._timer is None:
+                # nothing may follow: make sure what waits is written within flush_after_s
+                self._timer = threading.Timer(self.flush_after_s, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        """Write what is buffered now."""
+        with self._lock:
+            self._write()
+
+    def _write(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._flushed_at = self.clock()
+        if not self._pending:
             return
         rows = [
-            (d.received_at, d.gateway, d.transport, d.decoder, d.reason, d.payload) for d in letters
+            (d.received_at, d.gateway, d.transport, d.decoder, d.reason, d.payload)
+            for d in self._pending
         ]
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "INSERT INTO dead_letter"
-                    " (received_at, gateway, transport, decoder, reason, payload)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-                last = self._db.execute("SELECT max(id) FROM dead_letter").fetchone()[0]
-                self._db.execute("DELETE FROM dead_letter WHERE id <= ?", (last - self.capacity,))
-                self._db.execute("COMMIT")
-            except sqlite3.Error:
-                self._db.execute("ROLLBACK")
-                raise
+        self._pending = []
+        self._db.execute("BEGIN")
+        try:
+            self._db.executemany(
+                "INSERT INTO dead_letter"
+                " (received_at, gateway, transport, decoder, reason, payload)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            last = self._db.execute("SELECT max(id) FROM dead_letter").fetchone()[0]
+            self._db.execute("DELETE FROM dead_letter WHERE id <= ?", (last - self.capacity,))
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            self._db.execute("ROLLBACK")
+            raise
 
     def recent(self, limit: int, gateway: str | None = None) -> list[DeadLetter]:
         """Newest first."""
@@ -162,15 +206,18 @@ class SqliteDeadLetterStore:
             args = (gateway,)
         sql += " ORDER BY id DESC LIMIT ?"
         with self._lock:
+            self._write()
             rows = self._db.execute(sql, (*args, max(0, limit))).fetchall()
         return [DeadLetter(*row) for row in rows]
 
     def count(self) -> int:
         """How many letters are kept."""
         with self._lock:
+            self._write()
             return int(self._db.execute("SELECT count(*) FROM dead_letter").fetchone()[0])
 
     def close(self) -> None:
-        """Close the file."""
+        """Write what is buffered and close the file."""
         with self._lock:
+            self._write()
             self._db.close()
