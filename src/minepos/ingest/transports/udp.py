@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from minepos.errors import InputError
 from minepos.ingest.decoders import DECODERS
 
 if TYPE_CHECKING:
@@ -76,9 +77,13 @@ class UdpSource:
     async def run(self, stop: asyncio.Event) -> None:
         """Listen until `stop` is set."""
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Protocol(self), local_addr=(self.config.host, self.config.port)
-        )
+        where = f"{self.config.host}:{self.config.port}"
+        try:
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Protocol(self), local_addr=(self.config.host, self.config.port)
+            )
+        except OSError as exc:
+            raise InputError(f"cannot listen for UDP ingest on {where}: {exc.strerror}") from exc
         try:
             self.port = int(transport.get_extra_info("sockname")[1])
             self.ready.set()
