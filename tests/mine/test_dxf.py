@@ -408,6 +408,7 @@ def test_layer_map_sets_kinds_and_ignores_other_layers(imp: Callable[..., Any]) 
     mine, _, err = imp(layered, "--layers", "drift=DRIFTS,crosscut=xc-*", "--layers", "shaft=VENT")
     assert Counter(t.kind for t in mine.tunnels) == {"drift": 2, "crosscut": 1, "shaft": 1}
     assert "ignored layers (not in --layers): 5 GRID" in err
+    assert "switched off" not in err
     assert all(t.length_m < 500 for t in mine.tunnels)
 
 
@@ -415,10 +416,12 @@ def test_without_a_map_kinds_are_guessed_from_layer_names(imp: Callable[..., Any
     def draw(m: Any) -> None:
         m.add_line((0, 0, -100), (300, 0, -100), dxfattribs={"layer": "Откаточный штрек"})
         m.add_line((150, 0, -100), (150, 200, -100), dxfattribs={"layer": "КВЕРШЛАГ_2"})
+        m.doc.layers.add("КВЕРШЛАГ_2").off()
         m.add_line((300, 0, -100), (300, 0, 0), dxfattribs={"layer": "Ствол Вент"})
         m.add_line((0, 0, -100), (0, 200, -100), dxfattribs={"layer": "LONGWALL FACE 7"})
 
     mine, _, err = imp(draw)
+    assert "switched off or frozen in the drawing: КВЕРШЛАГ_2 (" in err
     assert Counter(t.kind for t in mine.tunnels) == {
         "drift": 2,
         "crosscut": 1,

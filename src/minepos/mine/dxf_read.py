@@ -187,6 +187,13 @@ def read_plan(
     for entity in doc.modelspace():
         _visit(col, entity, None, 0)
     lines = _assemble(col, scale)
+    hidden = [name for name in lines.layers if _is_hidden(doc, name)]
+    if hidden:
+        lines.notes.append(
+            "note: imported although switched off or frozen in the drawing: "
+            + ", ".join(hidden)
+            + " (leave them out of --layers if they are not tunnels)"
+        )
     lines.notes.insert(0, unit_note)
     return lines
 
@@ -220,6 +227,11 @@ def _open(path: Path) -> Any:
             "%s: %d error(s) in the DXF file were repaired on reading", path, len(auditor.errors)
         )
     return doc
+
+
+def _is_hidden(doc: Any, name: str) -> bool:
+    layer = doc.layers.get(name) if doc.layers.has_entry(name) else None
+    return layer is not None and bool(layer.is_off() or layer.is_frozen())
 
 
 def _scale(doc: Any, units: str) -> tuple[float, str]:
