@@ -27,7 +27,7 @@ from minepos.measurement import Measurement
 from minepos.mine import Mine, Place, mine_from_dict
 from minepos.mine.demo import demo_mine_dict
 from minepos.safety import LiveState
-from minepos.safety.emergency import EmergencyDesk, MemoryDownlink
+from minepos.safety.emergency import EmergencyDesk, EmergencySettings, MemoryDownlink
 
 T0 = 1_763_793_600.0
 
@@ -73,7 +73,7 @@ def main() -> None:
     args = ap.parse_args()
     mine = mine_from_dict(demo_mine_dict(people=args.people))
     state = populate(mine, args.people)
-    desk = EmergencyDesk(state, downlink=MemoryDownlink())
+    desk = EmergencyDesk(state, downlink=MemoryDownlink(), settings=EmergencySettings(reuse_s=0))
     desk.declare("fire", Place("main320_1000", 300.0), "bench", T0 + 1)
     desk.block(Span("main320_500", 100, 200), "smoke", "bench", T0 + 2)
     desk.block(Span("main320_2200", 0, 50), "fire", "bench", T0 + 3)

@@ -178,3 +178,21 @@ def test_ending_keeps_the_last_accounting(state: LiveState, desk: EmergencyDesk)
     assert desk.current is None
     assert desk.accounting(T0 + 601).counts["involved"] == 4
     desk.declare("collapse", FIRE, "disp", T0 + 700)  # a new one may be declared
+
+
+def test_consoles_polling_together_share_one_accounting(
+    state: LiveState, desk: EmergencyDesk
+) -> None:
+    _crew(state)
+    desk.declare("fire", FIRE, "disp", T0)
+    first = desk.accounting(T0 + 10)
+    assert desk.accounting(T0 + 10.5) is first
+    assert desk.accounting(T0 + 10.5, with_routes=False) is first  # has more than asked
+    assert desk.accounting(T0 + 11.2) is not first  # older than reuse_s
+    lean = desk.accounting(T0 + 20, with_routes=False)
+    assert desk.accounting(T0 + 20.1) is not lean  # routes asked for, not in the cached one
+    again = desk.accounting(T0 + 30)
+    desk.block(Span("main320_500", 100, 200), "smoke", "disp", T0 + 30)
+    after = desk.accounting(T0 + 30.2)
+    assert after is not again  # a blockage changes every route at once
+    assert after.rows[0]["exit_route"] != again.rows[0]["exit_route"]

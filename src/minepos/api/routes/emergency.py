@@ -132,7 +132,12 @@ def _view_host(services: Services) -> EmergencyHost:
     repo = EmergencyRepository(services.store.db, services.store.writer)
     desk = EmergencyDesk(state, recorder=repo)
     _restore(desk, repo)
-    return EmergencyHost(desk, repo, sync=lambda: sync_from_view(state, services))
+
+    def sync() -> None:
+        sync_from_view(state, services)
+        desk.step(services.clock())  # arrivals and minute snapshots, as the runtime's tick does
+
+    return EmergencyHost(desk, repo, sync=sync)
 
 
 def get_host(request: Request, services: ServicesDep) -> EmergencyHost:

@@ -49,6 +49,11 @@ class EmergencySettings(BaseModel):
     snapshot_every_s: float = Field(
         default=60.0, gt=0, description="How often the accounting is stored for the replay."
     )
+    reuse_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="An accounting this fresh is served again to other consoles (0: never).",
+    )
 
 
 @dataclass

@@ -116,6 +116,8 @@ class EmergencyDesk:
         self._escape: EscapeFields | None = None
         self._last_snapshot = float("-inf")
         self._lock = threading.RLock()
+        self._version = 0  # bumped by every change of the desk, to know a cached accounting
+        self._cache: tuple[int, bool, Accounting] | None = None
 
     # -- the emergency --------------------------------------------------------------------
     def active(self) -> Emergency:
@@ -139,6 +141,7 @@ class EmergencyDesk:
             self.progress = SafetyProgress(now)
             self.progress.update(self.state, self._exits, self._refuges, now)
             self._escape = None
+            self._version += 1
             snap = self._accounting(now, with_routes=True)
             em.snapshot = snap.rows
             self.recorder.save_emergency(em)
@@ -160,6 +163,7 @@ class EmergencyDesk:
             em = self.active()
             self._snapshot(self._accounting(now, with_routes=False))
             em.ended_at, em.ended_by = now, by
+            self._version += 1
             self.recorder.save_emergency(em)
             self.current, self.last = None, em
         log.warning("emergency %s ended by %s", em.id, by)
@@ -196,6 +200,7 @@ class EmergencyDesk:
             else:
                 self.current, self.last = None, em
             self._escape = None
+            self._version += 1
         log.warning(
             "emergency %s restored (%s): %d blockages, %d orders",
             em.id,
@@ -215,6 +220,7 @@ class EmergencyDesk:
             b = Blockage(f"b{len(em.blockages) + 1}", span, cause, by, now, note)
             em.blockages[b.id] = b
             self._escape = None
+            self._version += 1
             self.recorder.save_blockage(em.id, b)
         log.warning(
             "%s: %s blocked (%s) %.0f-%.0f m by %s",
@@ -237,6 +243,7 @@ class EmergencyDesk:
             b = Blockage(old.id, old.span, old.cause, old.by, old.at, old.note, now, by)
             em.blockages[b.id] = b
             self._escape = None
+            self._version += 1
             self.recorder.save_blockage(em.id, b)
         return b
 
@@ -272,6 +279,7 @@ class EmergencyDesk:
             self.orders.append(order)
             self.acks.record_order(order)
             self.recorder.save_order(order)
+            self._version += 1
         if failed:
             log.error("evacuation order %s could not be queued for %d tags", order.id, len(failed))
         log.warning("%s: evacuation order %s to %d tags by %s", em.id, order.id, len(tags), by)
@@ -321,6 +329,7 @@ class EmergencyDesk:
                 return []
             new = self.acks.observe(events)
             if new:
+                self._version += 1
                 self.recorder.save_events(self.current.id, [(t, "ack", ts, o) for t, o, ts in new])
             return new
 
@@ -331,16 +340,32 @@ class EmergencyDesk:
                 return
             news = self.progress.update(self.state, self._exits, self._refuges, now)
             if news:
+                self._version += 1
                 self.recorder.save_events(self.current.id, [(t, k, ts, None) for t, k, ts in news])
             if now - self._last_snapshot >= self.settings.snapshot_every_s:
                 self._snapshot(self._accounting(now, with_routes=False))
 
     def accounting(self, now: float, *, with_routes: bool = True) -> Accounting:
-        """The accounting of the active emergency (or the last one) at ``now``."""
+        """The accounting of the active emergency (or the last one) at ``now``.
+
+        Several consoles polling at once share one computation: an accounting less than
+        ``reuse_s`` old is served again unless the desk changed since (a blockage, an order,
+        an ack, an arrival); positions may then be up to that much older.
+        """
         with self._lock:
             if self.current is None and self.last is None:
                 raise EmergencyStateError("no emergency is declared")
-            return self._accounting(now, with_routes=with_routes)
+            hit = self._cache
+            if (
+                hit is not None
+                and hit[0] == self._version
+                and (hit[1] or not with_routes)
+                and 0.0 <= now - hit[2].ts < self.settings.reuse_s
+            ):
+                return hit[2]
+            acc = self._accounting(now, with_routes=with_routes)
+            self._cache = (self._version, with_routes, acc)
+            return acc
 
     def _accounting(self, now: float, *, with_routes: bool) -> Accounting:
         return account(
