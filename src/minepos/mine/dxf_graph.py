@@ -113,12 +113,11 @@ def _contacts(ends: FloatArray, snap: float) -> tuple[IntArray, FloatArray, Floa
     pars: list[FloatArray] = []
     for k in range(0, len(pairs), _BATCH):
         s, p = _pair_contacts(ends, pairs[k : k + _BATCH], snap)
-        segs.append(s)
-        pars.append(p)
+        inner = (p > 1e-9) & (p < 1 - 1e-9)  # contacts at a segment's own ends add nothing
+        segs.append(s[inner])
+        pars.append(p[inner])
     seg_no = np.concatenate(segs) if segs else np.zeros(0, dtype=np.intp)
     params = np.concatenate(pars) if pars else np.zeros(0)
-    inner = (params > 1e-9) & (params < 1 - 1e-9)
-    seg_no, params = seg_no[inner], params[inner]
     a, b = ends[seg_no, 0], ends[seg_no, 1]
     return seg_no, params, a + params[:, None] * (b - a)
 
