@@ -1,15 +1,21 @@
-"""The `minepos` command line: one typer app; each part of the system registers its own commands."""
+"""The `minepos` command line: one typer app; each part of the system registers its own commands.
+
+Only the part that owns the command being run is imported, so `minepos mine check` does not pay
+for loading the engine, the store and the web server.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
+from collections.abc import Sequence
 
 import typer
 
 from minepos.errors import MineposError
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "app", "main"]
 
 app = typer.Typer(
     name="minepos",
@@ -20,38 +26,55 @@ app = typer.Typer(
 )
 
 
-def _register() -> None:
-    """Attach the commands of every part; each module adds its own to `app`."""
-    from minepos.mine import commands as mine_commands
 
-    mine_commands.register(app)
-    from minepos.sim import commands as sim_commands
+@app.callback()
+def _root() -> None:
+    """Underground mine personnel positioning and dispatch."""
+    # A callback keeps `minepos` a group even when only one command is registered.
 
-    sim_commands.register(app)
-    from minepos.mine import dxf as dxf_commands
 
-    dxf_commands.register(app)
-    from minepos.ingest import commands as ingest_commands
+#: top-level command -> the module whose `register(app)` adds it
+COMMANDS: dict[str, str] = {
+    "demo": "minepos.web.commands",
+    "serve": "minepos.web.commands",
+    "user": "minepos.web.commands",
+    "gateway": "minepos.web.commands",
+    "mine": "minepos.mine.commands",
+    "import-dxf": "minepos.mine.dxf",
+    "simulate": "minepos.sim.commands",
+    "locate": "minepos.engine.commands",
+    "replay": "minepos.store.commands",
+    "ingest": "minepos.ingest.commands",
+    "emergency": "minepos.store.emergency",
+}
 
-    ingest_commands.register(app)
-    from minepos.store import commands as store_commands
+_registered: set[str] = set()
 
-    store_commands.register(app)
-    from minepos.engine import commands as engine_commands
 
-    engine_commands.register(app)
-    from minepos.web import commands as web_commands
+def _register(argv: Sequence[str] | None = None) -> None:
+    """Attach commands: only the one named in ``argv``, or all of them (for help, or tests)."""
+    wanted = argv[0] if argv else None
+    modules = [COMMANDS[wanted]] if wanted in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for name in modules:
+        if name not in _registered:
+            importlib.import_module(name).register(app)
+            _registered.add(name)
 
-    web_commands.register(app)
-    from minepos.store import emergency as emergency_commands
 
-    emergency_commands.register(app)
+def _usage_error(exc: Exception) -> int | None:
+    """The exit code of a command-line usage error (typer vendors its own click), else None."""
+    show = getattr(exc, "show", None)
+    code = getattr(exc, "exit_code", None)
+    if callable(show) and isinstance(code, int):
+        show()
+        return code
+    return None
 
 
 def main() -> None:
     """Entry point: run the app, turn every error into a message and an exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    _register()
+    _register(sys.argv[1:])
     try:
         app(standalone_mode=False)
     except MineposError as exc:
@@ -63,11 +86,9 @@ def main() -> None:
     except (typer.Abort, typer.Exit) as exc:
         sys.exit(getattr(exc, "exit_code", 1))
     except Exception as exc:  # no traceback ever reaches a user
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        code = _usage_error(exc)
+        if code is not None:
+            sys.exit(code)
         logging.getLogger(__name__).debug("internal error", exc_info=True)
         typer.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
