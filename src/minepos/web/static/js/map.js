@@ -25,7 +25,7 @@ export class MapView {
     this.track = null;
     this.replayIndex = -1;
     this.onPick = () => {};
-    this.stats = { frames: 0, drawMs: 0, latencies: [], pendingSince: null, fps: 0 };
+    this.stats = { frames: 0, total: 0, drawMs: 0, latencies: [], pendingSince: null, fps: 0 };
     this.layers = new Map();
     this.buildLayers();
     this.resize();
@@ -182,6 +182,7 @@ export class MapView {
     this.dirty = false;
     const s = this.stats;
     s.frames += 1;
+    s.total += 1;
     s.drawMs = t1 - t0;
     if (s.pendingSince !== null) {
       s.latencies.push(t1 - s.pendingSince);
