@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 from emergency_helpers import T0, put
+from typer.testing import CliRunner
 
 from minepos.measurement import Measurement
 from minepos.mine import Place, Span
@@ -19,7 +21,7 @@ from minepos.safety.emergency import EmergencyDesk, MemoryDownlink
 from minepos.safety.emergency.report import build_report, replay, report_html, report_markdown
 from minepos.safety.emergency.sheet import rescue_sheet, sheet_html, sheet_pdf
 from minepos.store import Store
-from minepos.store.emergency import EmergencyRepository
+from minepos.store.emergency import EmergencyRepository, register
 
 _T = itertools.count()
 
@@ -166,27 +168,29 @@ def test_cli_lists_reports_and_replays_a_stored_emergency(state: LiveState, tmp_
         desk = _run(state, EmergencyRepository(store.db, store.writer), T0)
         store.flush()
     em = desk.last.id if desk.last else ""
-    env = {**os.environ, "MINEPOS_DB": url}
+    runner = CliRunner()
+    app = typer.Typer()
+    register(app)
 
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "minepos", "emergency", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-            timeout=120,
-        )
+    def cli(*args: str) -> str:
+        result = runner.invoke(app, ["emergency", *args, "--db", url])
+        assert result.exit_code == 0, result.output
+        return result.output
 
     listed = cli("list")
-    assert listed.returncode == 0, listed.stderr
-    assert em in listed.stdout and "fire" in listed.stdout
-    md = cli("report", em)
-    assert md.returncode == 0
-    assert md.stdout.startswith(f"# Emergency report {em}")
-    frames = [json.loads(line) for line in cli("replay", em).stdout.splitlines()]
+    assert em in listed and "fire" in listed
+    assert cli("report", em).startswith(f"# Emergency report {em}")
+    frames = [json.loads(line) for line in cli("replay", em).splitlines()]
     assert [len(f["unaccounted"]) for f in frames] == [4, 4, 3, 2, 2, 2]
-    missing = cli("report", "em-nope")
+    # through the real entry point: a clear message and exit code 1, no traceback
+    missing = subprocess.run(
+        [sys.executable, "-m", "minepos", "emergency", "report", "em-nope"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "MINEPOS_DB": url},
+    )
     assert missing.returncode == 1
     assert "no emergency 'em-nope'" in missing.stderr
     assert "Traceback" not in missing.stderr
