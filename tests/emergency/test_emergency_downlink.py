@@ -6,6 +6,8 @@ import json
 import secrets
 import socket
 import threading
+import warnings
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -13,11 +15,18 @@ import pytest
 from emergency_helpers import T0, estimate, put
 from paho.mqtt.enums import CallbackAPIVersion
 
+with warnings.catch_warnings():  # starlette asks for httpx2; httpx still works
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from minepos.api import LiveHub, ServerSettings, Services, create_app
+from minepos.api.routes.emergency import emergency_host
 from minepos.errors import InputError, MineposError
 from minepos.measurement import Measurement
-from minepos.mine import Place
+from minepos.mine import Mine, Place
 from minepos.safety import LiveState
 from minepos.safety.emergency import EmergencyDesk, MqttDownlink, downlink_topic
+from minepos.store import Store
 
 BROKER = ("127.0.0.1", 1883)
 
@@ -111,3 +120,34 @@ def test_bad_urls_and_an_unreachable_broker_are_clear_errors() -> None:
         MqttDownlink("http://127.0.0.1", "x")
     with pytest.raises(MineposError, match="MQTT broker"):
         MqttDownlink("mqtt://127.0.0.1:1", "x", timeout_s=1)
+
+
+def test_a_server_with_a_broker_sends_orders_from_the_api(
+    tmp_path: Path, mine: Mine, state: LiveState
+) -> None:
+    mine_id = mine.id
+    for i in range(1, 4):
+        put(state, f"t{i:04d}", "main480_600", 50.0 * i, T0)
+    gw = Gateway(mine_id, 3)
+    store = Store(f"sqlite:///{tmp_path}/m.sqlite3", max_delay_s=0.01)
+    services = Services(mine=mine, store=store, live=None, hub=LiveHub())  # type: ignore[arg-type]
+    app = create_app(ServerSettings(mqtt="mqtt://127.0.0.1:1883"), services)
+    app.state.emergency = emergency_host(state, store)
+    token = store.users.create("d", "dispatcher", ts=T0)[1]
+    h = {"Authorization": f"Bearer {token}"}
+    with TestClient(app) as c:
+        r = c.post(
+            f"/api/v1/mines/{mine_id}/emergency",
+            headers=h,
+            json={"kind": "flood", "place": {"tunnel": "main480_600", "offset_m": 10}},
+        )
+        assert r.status_code == 201
+        order = c.post(f"/api/v1/mines/{mine_id}/emergency/evacuate", headers=h).json()
+    assert gw.done.wait(10), gw.got
+    gw.close()
+    downlink = app.state.emergency.desk.downlink
+    assert isinstance(downlink, MqttDownlink)
+    downlink.close()
+    store.close()
+    assert sorted(t.rsplit("/", 1)[1] for t, _, _ in gw.got) == ["t0001", "t0002", "t0003"]
+    assert {p["order"] for _, p, _ in gw.got} == {order["id"]}
