@@ -95,11 +95,14 @@ class TagRule(Rule):
         raise NotImplementedError
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        """Judge every candidate tag."""
+        """Judge every candidate tag; say only what changes something."""
+        active = {subject for _, subject in ctx.book.keys(self.kind)}
         for st in self.candidates(ctx):
             on, at = self.judge(st, ctx)
-            if on is not None:
-                yield Finding((self.kind, st.tag), on, at, _tag_fields(st))
+            if on is True and st.tag not in active:
+                yield Finding((self.kind, st.tag), True, at, _tag_fields(st))
+            elif on is False and st.tag in active:
+                yield Finding((self.kind, st.tag), False, at)
 
 
 class SosRule(TagRule):
@@ -208,9 +211,9 @@ class _ZoneRule(Rule):
                 if not self.offends(st, z, ctx):
                     continue
                 since = st.zone_since.get(z, ctx.now)
-                if ctx.book.is_active(key) or (
-                    ctx.state.depth(st, z) >= depth_m or ctx.now - since >= dwell_s
-                ):
+                if ctx.book.is_active(key):
+                    want.add(key)
+                elif ctx.state.depth(st, z) >= depth_m or ctx.now - since >= dwell_s:
                     want.add(key)
                     yield Finding(key, True, since, _tag_fields(st, z))
         for key in ctx.book.keys(self.kind):

@@ -33,6 +33,8 @@ _REJOIN_S = 5.0
 
 #: cell size of the learned anchor coverage (where tags were when an anchor heard them)
 COVERAGE_CELL_M = 10.0
+#: coverage is learned on every this many seconds
+COVERAGE_EVERY_S = 3
 
 
 @dataclass(slots=True)
@@ -188,20 +190,26 @@ class LiveState:
     def observe(self, measurements: Iterable[Measurement]) -> list[Measurement]:
         """Take raw measurements; return the lamp room events among them, in order."""
         lamp: list[Measurement] = []
+        heard, tags, pairs = self.anchor_heard, self.tags, self._heard
         for m in measurements:
+            ts, anchor = m.ts, m.anchor
             if self.started_at is None:
-                self.started_at = m.ts
-            if m.anchor is not None:
-                self.anchor_heard[m.anchor] = max(m.ts, self.anchor_heard.get(m.anchor, m.ts))
-                self._heard.append((m.anchor, m.tag))
-            if m.event in ("lamp_out", "lamp_in"):
+                self.started_at = ts
+            if anchor is not None:
+                if ts > heard.get(anchor, -np.inf):
+                    heard[anchor] = ts
+                pairs.append((anchor, m.tag))
+            event = m.event
+            if event in {"lamp_out", "lamp_in"}:
                 lamp.append(m)  # the lamp room's reader, not the tag itself speaking
                 continue
-            st = self.tag(m.tag)
+            st = tags.get(m.tag) or self.tag(m.tag)
             if st.first_heard is None:
-                st.first_heard = m.ts
-            st.last_measurement = max(m.ts, st.last_measurement or m.ts)
-            self._status(st, m)
+                st.first_heard = ts
+            if st.last_measurement is None or ts > st.last_measurement:
+                st.last_measurement = ts
+            if event is not None or m.motion is not None or m.battery_pct is not None:
+                self._status(st, m)
         return lamp
 
     @staticmethod
@@ -241,28 +249,42 @@ class LiveState:
         )
         levels = self.mine.level_index_at(idx, off)
         out: list[ZoneTransition] = []
+        zoned = np.logical_or(inside.any(axis=1), near.any(axis=1)).tolist()
+        level_ids = [lv.id for lv in self.mine.levels]
         for i, e in enumerate(known):
-            st = self.tag(e.tag)
-            now_in = frozenset(self._zone_ids[inside[i]])
-            stay = frozenset(z for z in st.zones if near[i, self.mine.zone_index[z]])
-            zones = now_in | stay
-            for z in sorted(zones - st.zones):
-                out.append(ZoneTransition(e.ts, e.tag, st.person, z, "enter"))
-            for z in sorted(st.zones - zones):
-                out.append(ZoneTransition(e.ts, e.tag, st.person, z, "leave"))
-            for z in zones - st.zones:
-                left = st.zone_left.pop(z, None)
-                rejoined = left is not None and e.ts - left[0] <= _REJOIN_S
-                st.zone_since[z] = left[1] if left is not None and rejoined else e.ts
-            for z in st.zones - zones:
-                st.zone_left[z] = (e.ts, st.zone_since.pop(z, e.ts))
-            st.zones = zones
+            st = self.tags.get(e.tag) or self.tag(e.tag)
+            if zoned[i] or st.zones:
+                self._move_zones(st, e, inside[i], near[i], out)
             st.tunnel, st.offset_m, st.xyz = e.tunnel, e.offset_m, e.xyz
             st.interval, st.uncertainty_m, st.speed_mps = e.interval, e.uncertainty_m, e.speed_mps
-            st.level = self.mine.levels[int(levels[i])].id
+            st.level = level_ids[levels[i]]
             st.placed_at = e.ts
             self._set_underground(st, e.ts)
         return out
+
+    def _move_zones(
+        self,
+        st: TagState,
+        e: Estimate,
+        inside: np.ndarray,
+        near: np.ndarray,
+        out: list[ZoneTransition],
+    ) -> None:
+        """Zone entries at once, exits past the margin; a quick re-entry continues the stay."""
+        now_in = frozenset(self._zone_ids[inside])
+        stay = frozenset(z for z in st.zones if near[self.mine.zone_index[z]])
+        zones = now_in | stay
+        if zones == st.zones:
+            return
+        for z in sorted(zones - st.zones):
+            out.append(ZoneTransition(e.ts, e.tag, st.person, z, "enter"))
+            left = st.zone_left.pop(z, None)
+            rejoined = left is not None and e.ts - left[0] <= _REJOIN_S
+            st.zone_since[z] = left[1] if left is not None and rejoined else e.ts
+        for z in sorted(st.zones - zones):
+            out.append(ZoneTransition(e.ts, e.tag, st.person, z, "leave"))
+            st.zone_left[z] = (e.ts, st.zone_since.pop(z, e.ts))
+        st.zones = zones
 
     def _set_underground(self, st: TagState, ts: float) -> None:
         settling = st.lamp_in_at is not None and ts - st.lamp_in_at < self.settings.lamp_in_settle_s
@@ -294,8 +316,15 @@ class LiveState:
         return best
 
     def learn_coverage(self, now: float) -> None:
-        """Learn, per anchor, how reliably it hears tags in each place it has heard one."""
+        """Learn, per anchor, how reliably it hears tags in each place it has heard one.
+
+        Sampled every `COVERAGE_EVERY_S` seconds: a share needs no more, and it keeps the cost
+        of 14,000 tags low.
+        """
         self.occupied = {c for st in self.tags.values() if (c := self._cell(st, now))}
+        if int(now) % COVERAGE_EVERY_S:
+            self._heard.clear()
+            return
         heard: dict[str, set[tuple[str, int]]] = {}
         for anchor, tag in self._heard:
             st = self.tags.get(tag)
