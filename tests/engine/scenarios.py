@@ -29,27 +29,26 @@ def _mine(
     )
 
 
-def uwb_every(
-    tunnel: str, length: float, spacing: float, prefix: str, side: float = 1.5
-) -> list[dict[str, Any]]:
-    """UWB anchors along a tunnel (placed by offset; the wall offset is added by `wall`)."""
-    return [
-        {"id": f"{prefix}{i}", "tech": "uwb", "at": {"tunnel": tunnel, "offset_m": float(x)}}
-        for i, x in enumerate(np.arange(0.0, length + 1e-9, spacing))
-    ]
-
-
 def straight_mine(
     length: float = 600.0, spacing: float = 60.0, tech: str = "uwb", reach: float | None = None
 ) -> Mine:
-    """One drift along x with anchors on the wall (1.5 m to the side, 2 m up) every ``spacing``."""
+    """One drift along x with anchors on the wall (1.5 m to the side, 2 m up) every ``spacing``;
+    the first 20 m are the lamp room."""
     anchors: list[dict[str, Any]] = []
     for i, x in enumerate(np.arange(0.0, length + 1e-9, spacing)):
         a: dict[str, Any] = {"id": f"a{i}", "tech": tech, "at": {"xyz": [float(x), 1.5, 2.0]}}
         if reach is not None:
             a["range_m"] = reach
         anchors.append(a)
-    return _mine([("w", (0, 0, 0)), ("e", (length, 0, 0))], [("d1", "w", "e", "drift")], anchors)
+    lamp = {
+        "id": "lamp",
+        "name": "Lamp room",
+        "kind": "lamp_room",
+        "spans": [{"tunnel": "d1", "from_m": 0, "to_m": 20}],
+    }
+    return _mine(
+        [("w", (0, 0, 0)), ("e", (length, 0, 0))], [("d1", "w", "e", "drift")], anchors, [lamp]
+    )
 
 
 def junction_mine(spacing: float = 60.0) -> Mine:
@@ -177,3 +176,18 @@ def covered(estimates: list[Any], truth: Truth) -> np.ndarray:
             for e, t, o in zip(estimates, truth.tunnel, truth.offset, strict=True)
         ]
     )
+
+
+def presence(
+    mine: Mine, truth: Truth, rng: np.random.Generator, tag: str = "t1", p_detect: float = 0.9
+) -> list[Measurement]:
+    """Presence detections by every reader within its range, each with ``p_detect``."""
+    a_xyz = np.array([a.xyz for a in mine.anchors])
+    reach = np.array([a.range_m or 10.0 for a in mine.anchors])
+    out: list[Measurement] = []
+    for ts, p in zip(truth.ts, truth.xyz, strict=True):
+        d = np.linalg.norm(a_xyz - p, axis=1)
+        for k in np.flatnonzero(d <= reach):
+            if rng.random() < p_detect:
+                out.append(Measurement(ts=float(ts), tag=tag, anchor=mine.anchors[k].id))
+    return out

@@ -22,22 +22,31 @@ class TrackerConfig:
     particles: int = 128
     # -- motion model (metres, seconds) ---------------------------------------------------------
     #: white-acceleration density q (m^2/s^3) while walking along drifts
-    accel_q: float = 0.15
+    accel_q: float = 0.005
     #: white-acceleration density in shafts: a cage accelerates at about 1 m/s^2
     accel_q_shaft: float = 3.0
     #: top speed along drifts, ramps, crosscuts (man-riders and belts run up to 5 m/s)
     max_speed: float = 6.0
     #: top speed in shafts (cage)
     max_speed_shaft: float = 13.0
+    #: largest speed change per second at a change of gait (m/s^2): walkers, man-riders
+    max_accel: float = 1.5
+    #: largest speed change per second in shafts (a cage)
+    max_accel_shaft: float = 10.0
     #: mean time between changes of gait (stop, start, turn back, board a vehicle), seconds
     switch_s: float = 15.0
     #: random position diffusion (m/sqrt(s)) on top of the speed, for steps and sway
-    pos_diffusion: float = 0.05
+    pos_diffusion: float = 0.01
     #: position diffusion of a tag whose motion flag says it stands still
     still_diffusion: float = 0.01
+    # -- where tags are worn (site calibration) --------------------------------------------------
+    #: how far below the surveyed tunnel axis (where anchors are surveyed) tags are worn, m
+    tag_below_axis: float = 0.5
+    #: spread of a person's sideways place in the tunnel, m (added to distances in quadrature)
+    tag_lateral_sd: float = 0.5
     # -- UWB ranges -----------------------------------------------------------------------------
     #: line-of-sight range noise (m), including the uncalibrated bias left after calibration
-    range_sigma: float = 0.12
+    range_sigma: float = 0.07
     #: prior share of non-line-of-sight ranges
     nlos_prob: float = 0.25
     #: mean positive excess of an NLOS range (m); exponential
@@ -47,21 +56,35 @@ class TrackerConfig:
     #: share of gross outliers (reflections, wrong anchor), uniform over `outlier_span`
     outlier_prob: float = 0.02
     outlier_span: float = 100.0
+    #: share of the outlier floor given to ranges shorter than predicted: UWB ranges come out
+    #: too long (a longer path), almost never too short, so a much shorter range rules a place out
+    outlier_short_share: float = 0.01
+    #: a live UWB anchor that sees a place this close (same tunnel, line of sight) and did not
+    #: range with a ranging tag says the tag is not there (schedulers take the nearest first), m
+    uwb_expect_m: float = 80.0
+    #: anchors one ranging cycle takes (nearest first)
+    uwb_max_anchors: int = 4
+    #: likelihood factor per such missing anchor
+    uwb_absence_factor: float = 0.3
     # -- BLE RSSI (log-distance) ----------------------------------------------------------------
     rssi_at_1m: float = -59.0
     path_loss_exp: float = 2.0
-    rssi_sigma: float = 6.0
+    rssi_sigma: float = 10.0
     rssi_outlier_prob: float = 0.05
     # -- presence (RFID readers, zone detection) ------------------------------------------------
     #: default reading range when the mine file gives none (m)
     presence_range: float = 10.0
+    #: detection probability close to a reader, per report
+    presence_p_near: float = 0.95
+    #: where (share of the range) the detection probability has fallen to half
+    presence_half_at: float = 0.75
+    #: width of that fall-off (share of the range)
+    presence_edge: float = 0.1
     #: likelihood of a detection far outside the reader's range (relative to inside)
     presence_floor: float = 0.01
-    #: soft edge of the reading range (m)
-    presence_edge: float = 2.0
-    #: per-tick likelihood factor for being in range of a live reader that did not hear the tag
-    absence_factor: float = 0.5
-    #: a reader not heard from for this long is treated as silent (its silence says nothing)
+    #: the least likelihood one tick of a live reader's silence can give a place in its range
+    absence_factor: float = 0.2
+    #: an anchor heard before and not since for this long has failed (its silence says nothing)
     reader_alive_s: float = 120.0
     # -- position fixes from RTLS gateways ------------------------------------------------------
     fix_sigma: float = 1.0
@@ -71,9 +94,11 @@ class TrackerConfig:
     #: roughening after resampling (m): keeps particle diversity, widens the interval honestly
     roughen: float = 0.03
     #: the interval's half-width never falls below this (m): the range noise's own floor
-    min_half_width: float = 0.10
+    min_half_width: float = 0.02
     #: kernel bandwidth factor on the particles' spread for the density-ranked 95 % set
-    bandwidth: float = 0.5
+    bandwidth: float = 1.0
+    #: stretches of one tunnel closer than this many kernel half-widths are reported as one
+    merge_gap: float = 4.0
     #: the interval's probability mass
     interval_mass: float = 0.95
     #: most stretches one interval may have
@@ -82,7 +107,7 @@ class TrackerConfig:
     #: a tag silent this long is dropped (s)
     forget_s: float = 3600.0
     #: re-initialise a tag whose measurements fit none of its particles for this many ticks
-    lost_ticks: int = 3
+    lost_ticks: int = 2
     #: mean log-likelihood per range below which the particles are taken as lost
     lost_loglik: float = -8.0
 

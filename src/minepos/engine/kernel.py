@@ -8,8 +8,8 @@ when the effective sample size drops below ``resample_below * P``). The particle
 to the tick time, readers in range that stayed silent lower the weight of the particles they
 cover, and the estimate and its 95 % stretches are written to the output arrays.
 
-All randomness comes from numba's generator seeded with ``seed`` at the start of the tick, so a
-run is exactly reproducible from the tracker's ``np.random.Generator``.
+All randomness comes from the kernel's own generator (`minepos.engine.rng`), whose state the
+tracker draws from its ``np.random.Generator`` every tick, so a run replays exactly.
 """
 
 from __future__ import annotations
@@ -21,33 +21,29 @@ import numpy as np
 from minepos.engine.config import TrackerConfig
 from minepos.engine.interval import summarize
 from minepos.engine.jit import jit
-from minepos.engine.likelihood import KIND_FIX, KIND_PRESENCE, loglik, lost_threshold
-from minepos.engine.motion import move, position, run_off_ends
+from minepos.engine.likelihood import (
+    KIND_FIX,
+    KIND_PRESENCE,
+    KIND_RANGE,
+    detect_prob,
+    loglik,
+    lost_threshold,
+)
+from minepos.engine.motion import move_row, position, run_off_ends
+from minepos.engine.rng import normal, uniform
 from minepos.engine.tables import MineTables
 
 __all__ = ["run_tick"]
 
 _F = list(TrackerConfig.__slots__)
+BELOW, LATERAL = _F.index("tag_below_axis"), _F.index("tag_lateral_sd")
+UWB_ABSENCE, UWB_EXPECT = _F.index("uwb_absence_factor"), _F.index("uwb_expect_m")
+UWB_MAX = _F.index("uwb_max_anchors")
 RESAMPLE, ROUGHEN, ABSENCE = (
     _F.index("resample_below"),
     _F.index("roughen"),
     _F.index("absence_factor"),
 )
-
-
-@jit
-def _predict(
-    tab: MineTables,
-    prm: np.ndarray,
-    pt: np.ndarray,
-    ps: np.ndarray,
-    pv: np.ndarray,
-    k: int,
-    dt: float,
-    moving: int,
-) -> None:
-    for p in range(pt.shape[1]):
-        pt[k, p], ps[k, p], pv[k, p] = move(tab, prm, pt[k, p], ps[k, p], pv[k, p], dt, moving)
 
 
 @jit
@@ -74,20 +70,26 @@ def _resample(
     pv: np.ndarray,
     lw: np.ndarray,
     k: int,
+    rs: np.ndarray,
 ) -> None:
     """Systematic resampling of row ``k``, then roughening along the tunnel."""
     n = pt.shape[1]
+    t_len = tab.t_len
     t0, s0, v0, w0 = pt[k].copy(), ps[k].copy(), pv[k].copy(), np.exp(lw[k])
     step = 1.0 / n
-    u = np.random.random() * step
+    u = uniform(rs) * step
     cum = w0[0]
     j = 0
     for p in range(n):
         while u > cum and j < n - 1:
             j += 1
             cum += w0[j]
-        s = s0[j] + prm[ROUGHEN] * np.random.standard_normal()
-        pt[k, p], ps[k, p], pv[k, p] = run_off_ends(tab, t0[j], s, v0[j])
+        t, s, v = t0[j], s0[j] + prm[ROUGHEN] * normal(rs), v0[j]
+        if s < 0.0 or s > t_len[t]:
+            t, s, v = run_off_ends(
+                t_len, tab.t_from, tab.t_to, tab.inc_ptr, tab.inc_tunnel, tab.inc_end, t, s, v, rs
+            )
+        pt[k, p], ps[k, p], pv[k, p] = t, s, v
         lw[k, p] = -math.log(n)
         u += step
 
@@ -113,19 +115,25 @@ def _update(
     n = pt.shape[1]
     for p in range(n):
         xyz[p, 0], xyz[p, 1], xyz[p, 2] = position(tab, pt[k, p], ps[k, p])
+        xyz[p, 2] -= prm[BELOW]
     bad = 0
     for j in range(j0, j1):
         kind = m_kind[j]
         if kind == KIND_FIX:
             src = m_xyz[j]
             reach = 0.0
+            side2 = 0.0
         else:
             a = m_anchor[j]
             src = tab.a_xyz[a]
             reach = tab.a_range[a]
+            side2 = prm[LATERAL] ** 2
         for p in range(n):
             d = math.sqrt(
-                (xyz[p, 0] - src[0]) ** 2 + (xyz[p, 1] - src[1]) ** 2 + (xyz[p, 2] - src[2]) ** 2
+                (xyz[p, 0] - src[0]) ** 2
+                + (xyz[p, 1] - src[1]) ** 2
+                + (xyz[p, 2] - src[2]) ** 2
+                + side2
             )
             ll[p] = loglik(prm, kind, m_val[j], d, reach)
         # log of the mean likelihood under the current weights: does the measurement fit at all?
@@ -163,7 +171,7 @@ def _absence(
     alive: np.ndarray,
 ) -> None:
     """Lower particles in range of live RFID readers that did not hear the tag this tick."""
-    penalty = math.log(prm[ABSENCE])
+    floor = prm[ABSENCE]
     for p in range(pt.shape[1]):
         t = pt[k, p]
         for r in range(tab.rd_ptr[t], tab.rd_ptr[t + 1]):
@@ -172,7 +180,54 @@ def _absence(
                 continue
             x, y, z = position(tab, t, ps[k, p])
             src = tab.a_xyz[a]
-            if (x - src[0]) ** 2 + (y - src[1]) ** 2 + (z - src[2]) ** 2 <= tab.a_range[a] ** 2:
+            d = math.sqrt((x - src[0]) ** 2 + (y - src[1]) ** 2 + (z - src[2]) ** 2)
+            if d <= tab.a_range[a]:
+                # silence is as likely as a miss there; `absence_factor` bounds what one tick of
+                # silence can say (a reader may skip a report for reasons of its own)
+                lw[k, p] += math.log(max(1.0 - detect_prob(prm, d, tab.a_range[a]), floor))
+
+
+@jit
+def _ranging_absence(
+    tab: MineTables,
+    prm: np.ndarray,
+    pt: np.ndarray,
+    ps: np.ndarray,
+    lw: np.ndarray,
+    k: int,
+    j0: int,
+    j1: int,
+    m_kind: np.ndarray,
+    m_anchor: np.ndarray,
+    m_val: np.ndarray,
+    alive: np.ndarray,
+) -> None:
+    """Lower particles that a live UWB anchor on their tunnel sees, within ``uwb_expect_m``,
+    when it did not range in ``j0..j1``: if the tag ranged with fewer anchors than a ranging
+    cycle takes, or the anchor is nearer than the farthest one it ranged with."""
+    penalty = math.log(prm[UWB_ABSENCE])
+    ua_ptr, ua_anchor, a_off = tab.ua_ptr, tab.ua_anchor, tab.a_off
+    n_range = 0
+    farthest = 0.0
+    for j in range(j0, j1):
+        if m_kind[j] == KIND_RANGE:
+            n_range += 1
+            farthest = max(farthest, m_val[j])
+    reach = prm[UWB_EXPECT] if n_range < prm[UWB_MAX] else min(prm[UWB_EXPECT], farthest)
+    for p in range(pt.shape[1]):
+        t = pt[k, p]
+        s = ps[k, p]
+        for r in range(ua_ptr[t], ua_ptr[t + 1]):
+            a = ua_anchor[r]
+            if not alive[a] or abs(a_off[a] - s) > reach:
+                continue
+            if s < tab.a_vis_lo[a] or s > tab.a_vis_hi[a]:
+                continue
+            ranged = False
+            for j in range(j0, j1):
+                if m_anchor[j] == a and m_kind[j] == KIND_RANGE:
+                    ranged = True
+            if not ranged:
                 lw[k, p] += penalty
 
 
@@ -199,6 +254,7 @@ def _tag_tick(
     ll: np.ndarray,
     xyz: np.ndarray,
     heard: np.ndarray,
+    rs: np.ndarray,
 ) -> tuple[int, int]:
     """Run one tag's tick; returns (measurements that fit nothing, measurements used)."""
     n = pt.shape[1]
@@ -207,23 +263,27 @@ def _tag_tick(
     j = j0
     while j < j1:
         g = j
+        n_range = 0
         while g < j1 and m_ts[g] - m_ts[j] < 1e-3:
             if m_kind[g] == KIND_PRESENCE:
                 heard[n_heard] = m_anchor[g]
                 n_heard += 1
+            n_range += m_kind[g] == KIND_RANGE
             g += 1
-        _predict(tab, prm, pt, ps, pv, k, m_ts[j] - tag_time[k], moving)
+        move_row(tab, prm, pt, ps, pv, k, m_ts[j] - tag_time[k], moving, rs)
         tag_time[k] = max(tag_time[k], m_ts[j])
         bad += _update(tab, prm, pt, ps, lw, k, j, g, m_kind, m_anchor, m_val, m_xyz, ll, xyz)
+        if n_range > 0 and tab.ua_anchor.size > 0:
+            _ranging_absence(tab, prm, pt, ps, lw, k, j, g, m_kind, m_anchor, m_val, alive)
         if _normalise(lw, k) < prm[RESAMPLE] * n:
-            _resample(tab, prm, pt, ps, pv, lw, k)
+            _resample(tab, prm, pt, ps, pv, lw, k, rs)
         j = g
-    _predict(tab, prm, pt, ps, pv, k, now - tag_time[k], moving)
+    move_row(tab, prm, pt, ps, pv, k, now - tag_time[k], moving, rs)
     tag_time[k] = max(tag_time[k], now)
     if tab.rd_anchor.size > 0:
         _absence(tab, prm, pt, ps, lw, k, heard, n_heard, alive)
         if _normalise(lw, k) < prm[RESAMPLE] * n:
-            _resample(tab, prm, pt, ps, pv, lw, k)
+            _resample(tab, prm, pt, ps, pv, lw, k, rs)
     return bad, j1 - j0
 
 
@@ -231,7 +291,7 @@ def _tag_tick(
 def run_tick(
     tab: MineTables,
     prm: np.ndarray,
-    seed: int,
+    rs: np.ndarray,
     now: float,
     slots: np.ndarray,
     pt: np.ndarray,
@@ -261,10 +321,10 @@ def run_tick(
     ``m_ptr`` (len(slots)+1) delimits each slot's measurements in ``m_*``, sorted by time.
     ``tag_bad`` counts consecutive ticks whose measurements fit none of the particles.
     """
-    np.random.seed(seed)
     n = pt.shape[1]
     ll = np.empty(n)
     xyz = np.empty((n, 3))
+    scratch = np.empty((8, n))
     heard = np.empty(
         max(1, int((m_ptr[1:] - m_ptr[:-1]).max()) if len(slots) else 1), dtype=np.int64
     )
@@ -293,9 +353,10 @@ def run_tick(
             ll,
             xyz,
             heard,
+            rs,
         )
         if used > 0:
-            tag_bad[k] = tag_bad[k] + 1 if 2 * bad >= used else 0
+            tag_bad[k] = tag_bad[k] + 1 if bad > 0 else 0
         out_t[i], out_s[i], out_v[i], out_n[i] = summarize(
-            tab, prm, pt[k], ps[k], pv[k], lw[k], out_st[i], out_slo[i], out_shi[i]
+            tab, prm, pt[k], ps[k], pv[k], lw[k], scratch, out_st[i], out_slo[i], out_shi[i]
         )

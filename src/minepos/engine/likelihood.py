@@ -10,11 +10,14 @@ UWB range ``r`` to an anchor at distance ``d`` (residual ``e = r - d``) — a ro
 
 where EMG is a Gaussian convolved with an exponential of mean ``1/λ`` (the positive excess of a
 range without a direct path: measured median +0.66 m, mean about +1 m in ENGINE.md) and the
-uniform floor of width ``W`` absorbs gross outliers. A Gaussian-only likelihood lets one NLOS
-range pull the estimate by metres; this one keeps its influence bounded.
+uniform floor of width ``W`` absorbs gross outliers; below zero the floor is a hundred times
+lower, because a range much shorter than predicted does not happen physically and so rules the
+place out (it is what tells the two branches beyond a junction apart). A Gaussian-only
+likelihood lets one NLOS range pull the estimate by metres; this one keeps its influence bounded.
 
 BLE RSSI: log-distance model ``rssi = P0 - 10 n log10(d) + N(0, σ_dB)`` with a uniform floor.
-Presence: 1 inside the reader's range, a Gaussian edge outside, down to a small floor.
+Presence: the reader's detection probability at that distance (a logistic fall-off), plus a
+small floor; a live reader's silence weighs a place by one minus that probability.
 Position fix from a gateway: isotropic Gaussian in 3-D with a floor.
 """
 
@@ -27,7 +30,7 @@ import numpy as np
 from minepos.engine.config import TrackerConfig
 from minepos.engine.jit import jit
 
-__all__ = ["KIND_FIX", "KIND_PRESENCE", "KIND_RANGE", "KIND_RSSI", "loglik"]
+__all__ = ["KIND_FIX", "KIND_PRESENCE", "KIND_RANGE", "KIND_RSSI", "detect_prob", "loglik"]
 
 KIND_RANGE, KIND_RSSI, KIND_PRESENCE, KIND_FIX = 0, 1, 2, 3
 _F = list(TrackerConfig.__slots__)
@@ -35,9 +38,11 @@ SIG, NLOS_P, NLOS_MEAN, NLOS_SIG = (
     _F.index(k) for k in ("range_sigma", "nlos_prob", "nlos_mean", "nlos_sigma")
 )
 OUT_P, OUT_SPAN = _F.index("outlier_prob"), _F.index("outlier_span")
+SHORT = _F.index("outlier_short_share")
 P0, PLE, RSSI_SIG, RSSI_OUT = (
     _F.index(k) for k in ("rssi_at_1m", "path_loss_exp", "rssi_sigma", "rssi_outlier_prob")
 )
+PR_HALF, PR_NEAR = _F.index("presence_half_at"), _F.index("presence_p_near")
 PR_FLOOR, PR_EDGE, FIX_SIG = (
     _F.index("presence_floor"),
     _F.index("presence_edge"),
@@ -63,7 +68,8 @@ def range_loglik(prm: np.ndarray, e: float) -> float:
             * math.erfc((lam * sn * sn - e) / (_SQRT2 * sn))
         )
     pn, po = prm[NLOS_P], prm[OUT_P]
-    return math.log((1.0 - pn - po) * los + pn * emg + po / prm[OUT_SPAN])
+    floor = po / prm[OUT_SPAN] if e >= 0.0 else po * prm[SHORT] / prm[OUT_SPAN]
+    return math.log((1.0 - pn - po) * los + pn * emg + floor)
 
 
 @jit
@@ -77,13 +83,21 @@ def rssi_loglik(prm: np.ndarray, rssi: float, d: float) -> float:
 
 
 @jit
+def detect_prob(prm: np.ndarray, d: float, reach: float) -> float:
+    """Probability that a reader ``d`` metres away detects the tag in one report.
+
+    Falls off as a logistic around ``presence_half_at * reach`` (width ``presence_edge *
+    reach``), from ``presence_p_near``; RFID and zone readers read less often near the edge of
+    their range than close by.
+    """
+    z = (d - prm[PR_HALF] * reach) / (prm[PR_EDGE] * reach)
+    return float(prm[PR_NEAR] / (1.0 + math.exp(min(z, 50.0))))
+
+
+@jit
 def presence_loglik(prm: np.ndarray, d: float, reach: float) -> float:
     """Log-likelihood of a detection by a reader ``d`` metres away with range ``reach``."""
-    x = d - reach
-    if x <= 0.0:
-        return 0.0
-    floor = prm[PR_FLOOR]
-    return math.log(floor + (1.0 - floor) * math.exp(-0.5 * (x / prm[PR_EDGE]) ** 2))
+    return math.log(prm[PR_FLOOR] + detect_prob(prm, d, reach))
 
 
 @jit
@@ -108,7 +122,8 @@ def loglik(prm: np.ndarray, kind: int, value: float, d: float, reach: float) -> 
 def lost_threshold(prm: np.ndarray, kind: int) -> float:
     """Below this log mean likelihood a measurement fits none of the particles."""
     if kind == KIND_RANGE:
-        return math.log(3.0 * prm[OUT_P] / prm[OUT_SPAN])
+        # between the floors: a gross long outlier is not "lost", a gross short range is
+        return math.log(0.5 * prm[OUT_P] / prm[OUT_SPAN])
     if kind == KIND_PRESENCE:
         return math.log(3.0 * prm[PR_FLOOR])
     if kind == KIND_FIX:

@@ -17,9 +17,10 @@ import numpy as np
 
 from minepos.engine.config import TrackerConfig
 from minepos.engine.jit import jit
+from minepos.engine.rng import normal, uniform
 from minepos.engine.tables import MineTables
 
-__all__ = ["move", "position", "run_off_ends"]
+__all__ = ["move_row", "new_speed", "position", "run_off_ends"]
 
 _F = [name for name in TrackerConfig.__slots__]  # field order == params() order
 Q, Q_SHAFT = _F.index("accel_q"), _F.index("accel_q_shaft")
@@ -29,6 +30,7 @@ SWITCH, DIFF, STILL_DIFF = (
     _F.index("pos_diffusion"),
     _F.index("still_diffusion"),
 )
+ACC, ACC_SHAFT = _F.index("max_accel"), _F.index("max_accel_shaft")
 WALK_SPEED = 1.6
 
 
@@ -48,66 +50,122 @@ def position(tab: MineTables, t: int, s: float) -> tuple[float, float, float]:
 
 
 @jit
-def _fresh_speed(prm: np.ndarray, shaft: int) -> float:
-    """A new speed after a gait change: standing, walking, or riding (vehicle, cage)."""
-    u: float = np.random.random()
-    if u < 0.3:
+def _fresh_speed(prm: np.ndarray, shaft: int, v: float, rs: np.ndarray) -> float:
+    """A new speed after a gait change: stop (15 %), walk on in the same direction (70 %; people
+    rarely turn back in a roadway), or any speed up to the limit (15 %: riding, turning back)."""
+    u = uniform(rs)
+    if u < 0.15:
         return 0.0
+    if u < 0.85 and not shaft:
+        sign = (1.0 if v > 0.0 else -1.0) if abs(v) > 0.2 else (1.0 if uniform(rs) < 0.5 else -1.0)
+        return sign * (0.5 + (WALK_SPEED - 0.5) * uniform(rs))
     top = prm[VMAX_SHAFT] if shaft else prm[VMAX]
-    if u < 0.8 and not shaft:
-        top = WALK_SPEED
-    return float((2.0 * np.random.random() - 1.0) * top)
+    return float((2.0 * uniform(rs) - 1.0) * top)
 
 
 @jit
-def run_off_ends(tab: MineTables, t: int, s: float, v: float) -> tuple[int, float, float]:
-    """Carry a particle past tunnel ends into a randomly chosen tunnel at each node it reaches."""
+def run_off_ends(
+    t_len: np.ndarray,
+    t_from: np.ndarray,
+    t_to: np.ndarray,
+    inc_ptr: np.ndarray,
+    inc_tunnel: np.ndarray,
+    inc_end: np.ndarray,
+    t: int,
+    s: float,
+    v: float,
+    rs: np.ndarray,
+) -> tuple[int, float, float]:
+    """Carry a particle past tunnel ends into a randomly chosen tunnel at each node it reaches.
+
+    Takes the graph arrays one by one: a call with the whole `MineTables` tuple costs two atomic
+    reference-count updates per array, which dominated the kernel when this ran per particle.
+    """
     for _ in range(32):
-        length = tab.t_len[t]
+        length = t_len[t]
         if s < 0.0:
-            node, excess, came = tab.t_from[t], -s, 0
+            node, excess, came = t_from[t], -s, 0
         elif s > length:
-            node, excess, came = tab.t_to[t], s - length, 1
+            node, excess, came = t_to[t], s - length, 1
         else:
             return t, s, v
-        lo, hi = tab.inc_ptr[node], tab.inc_ptr[node + 1]
+        lo, hi = inc_ptr[node], inc_ptr[node + 1]
         n_other = hi - lo - 1
         if n_other <= 0:  # dead end: the person stops at the face or the end of the drift
             return t, (0.0 if came == 0 else length), 0.0
-        pick = int(np.random.random() * n_other)
+        pick = int(uniform(rs) * n_other)
         seen = 0
         for j in range(lo, hi):
-            if tab.inc_tunnel[j] == t and tab.inc_end[j] == came:
+            if inc_tunnel[j] == t and inc_end[j] == came:
                 continue
             if seen == pick:
-                t = tab.inc_tunnel[j]
+                t = inc_tunnel[j]
                 speed = abs(v)
-                if tab.inc_end[j] == 0:
+                if inc_end[j] == 0:
                     s, v = excess, speed
                 else:
-                    s, v = tab.t_len[t] - excess, -speed
+                    s, v = t_len[t] - excess, -speed
                 break
             seen += 1
-    return t, min(max(s, 0.0), tab.t_len[t]), v
+    return t, min(max(s, 0.0), t_len[t]), v
 
 
 @jit
-def move(
-    tab: MineTables, prm: np.ndarray, t: int, s: float, v: float, dt: float, moving: int
-) -> tuple[int, float, float]:
-    """One particle after ``dt`` seconds; ``moving`` is the tag's motion flag (-1 unknown)."""
-    if dt <= 0.0:
-        return t, s, v
-    root = math.sqrt(dt)
-    if moving == 0:
-        return run_off_ends(tab, t, s + prm[STILL_DIFF] * root * np.random.standard_normal(), 0.0)
-    shaft = tab.t_shaft[t]
-    if np.random.random() < -math.expm1(-dt / prm[SWITCH]):
-        v = _fresh_speed(prm, shaft)
+def new_speed(
+    prm: np.ndarray,
+    shaft: int,
+    v: float,
+    p_switch: float,
+    root_q: float,
+    step_v: float,
+    rs: np.ndarray,
+) -> float:
+    """The speed after one step: a gait change (probability ``p_switch``) towards a fresh speed,
+    by at most ``step_v`` (bounded acceleration: nobody jumps to riding speed in a second, so
+    one range with a large NLOS excess cannot pull the estimate metres away); else white
+    acceleration (``v += root_q * N(0, 1)``); within the tunnel's speed limit."""
+    if uniform(rs) < p_switch:
+        v += min(max(_fresh_speed(prm, shaft, v, rs) - v, -step_v), step_v)
     else:
-        q = prm[Q_SHAFT] if shaft else prm[Q]
-        v += math.sqrt(q * dt) * np.random.standard_normal()
-    top = prm[VMAX_SHAFT] if shaft else prm[VMAX]
-    v = min(max(v, -top), top)
-    s += v * dt + prm[DIFF] * root * np.random.standard_normal()
-    return run_off_ends(tab, t, s, v)
+        v += root_q * normal(rs)
+    top: float = prm[VMAX_SHAFT] if shaft else prm[VMAX]
+    return min(max(v, -top), top)
+
+
+@jit
+def move_row(
+    tab: MineTables,
+    prm: np.ndarray,
+    pt: np.ndarray,
+    ps: np.ndarray,
+    pv: np.ndarray,
+    k: int,
+    dt: float,
+    moving: int,
+    rs: np.ndarray,
+) -> None:
+    """Move every particle of row ``k`` by ``dt`` seconds; ``moving`` is the tag's motion flag
+    (-1 unknown, 0 still: the speed is held at zero and only a tiny diffusion remains, 1 moving,
+    2 just started moving)."""
+    if dt <= 0.0:
+        return
+    t_len, t_shaft = tab.t_len, tab.t_shaft
+    root = math.sqrt(dt)
+    # a tag whose motion flag just turned on (2) starts walking: every particle draws a speed
+    p_switch = 1.0 if moving == 2 else -math.expm1(-dt / prm[SWITCH])
+    root_q = (math.sqrt(prm[Q] * dt), math.sqrt(prm[Q_SHAFT] * dt))
+    step_v = (prm[ACC] * dt, prm[ACC_SHAFT] * dt)
+    for p in range(pt.shape[1]):
+        t = pt[k, p]
+        if moving == 0:
+            v = 0.0
+            s = ps[k, p] + prm[STILL_DIFF] * root * normal(rs)
+        else:
+            shaft = t_shaft[t]
+            v = new_speed(prm, shaft, pv[k, p], p_switch, root_q[shaft], step_v[shaft], rs)
+            s = ps[k, p] + v * dt + prm[DIFF] * root * normal(rs)
+        if s < 0.0 or s > t_len[t]:
+            t, s, v = run_off_ends(
+                t_len, tab.t_from, tab.t_to, tab.inc_ptr, tab.inc_tunnel, tab.inc_end, t, s, v, rs
+            )
+        pt[k, p], ps[k, p], pv[k, p] = t, s, v

@@ -24,6 +24,10 @@ TECH_UWB, TECH_BLE, TECH_RFID = 0, 1, 2
 _TECH = {"uwb": TECH_UWB, "ble": TECH_BLE, "rfid": TECH_RFID}
 #: spacing of the network samples used to place new tags (m)
 _SAMPLE_STEP = 0.5
+#: spacing of the places tested for an anchor's line of sight (m)
+_VIS_STEP = 4.0
+#: a line of sight may pass this far from the tunnel axis (m): half a roadway's width
+_LOS_HALF_WIDTH = 2.5
 
 
 class MineTables(NamedTuple):
@@ -46,6 +50,11 @@ class MineTables(NamedTuple):
     a_range: FloatArray  # (A,) reading range of presence readers (m)
     rd_ptr: IntArray  # (T+1,) CSR of RFID readers whose range reaches each tunnel
     rd_anchor: IntArray  # reader anchor indices
+    ua_ptr: IntArray  # (T+1,) CSR of UWB anchors placed on each tunnel
+    ua_anchor: IntArray  # their anchor indices
+    a_off: FloatArray  # (A,) each anchor's offset along its own tunnel
+    a_vis_lo: FloatArray  # (A,) stretch of its own tunnel a UWB anchor sees in line of sight
+    a_vis_hi: FloatArray
 
 
 class NetworkSamples:
@@ -112,6 +121,36 @@ def _readers(
     return ptr, np.array([k for x in lists for k in x], dtype=np.int64)
 
 
+def _visibility(mine: Mine, a_tun: IntArray, a_xyz: FloatArray, reach: float) -> FloatArray:
+    """Per anchor: the stretch ``[lo, hi]`` of its own tunnel, within ``reach``, that it sees.
+
+    A place is seen while the straight line from the anchor to it stays within
+    ``_LOS_HALF_WIDTH`` of the tunnel's axis (so a bend hides what lies round it).
+    """
+    out = np.zeros((len(a_tun), 2))
+    lengths = mine.geometry.lengths
+    frac = np.linspace(0.0, 1.0, 12)[1:-1]
+    for k, a in enumerate(mine.anchors):
+        t, off = int(a_tun[k]), a.offset_m
+        out[k] = (off, off)
+        for sign, col in ((-1.0, 0), (1.0, 1)):
+            steps = off + sign * np.arange(_VIS_STEP, reach + _VIS_STEP, _VIS_STEP)
+            steps = steps[(steps >= 0.0) & (steps <= lengths[t])]
+            if len(steps) == 0:
+                out[k, col] = 0.0 if sign < 0 else lengths[t]
+                continue
+            pts = mine.point_at(np.full(len(steps), t), steps)
+            chord = a_xyz[k] + (pts[:, None, :] - a_xyz[k]) * frac[None, :, None]
+            _, _, dist = mine.project(chord.reshape(-1, 3))
+            seen = (dist.reshape(len(steps), -1) <= _LOS_HALF_WIDTH).all(axis=1)
+            blocked = np.flatnonzero(~seen)
+            last = len(steps) - 1 if len(blocked) == 0 else blocked[0] - 1
+            out[k, col] = steps[last] if last >= 0 else off
+            if len(blocked) == 0 and abs(steps[-1] - off) < reach:
+                out[k, col] = 0.0 if sign < 0 else lengths[t]
+    return out
+
+
 def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
     """Flatten ``mine`` into the arrays the kernel needs."""
     g = mine.geometry
@@ -124,6 +163,12 @@ def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
         dtype=np.float64,
     )
     rd_ptr, rd_anchor = _readers(mine, a_xyz, a_tech, a_range)
+    a_tun = np.array([mine.tunnel_index[a.tunnel] for a in mine.anchors], dtype=np.int64)
+    uwb = np.flatnonzero(a_tech == TECH_UWB)
+    uwb = uwb[np.argsort(a_tun[uwb], kind="stable")]
+    ua_ptr = np.zeros(len(mine.tunnels) + 1, dtype=np.int64)
+    ua_ptr[1:] = np.cumsum(np.bincount(a_tun[uwb], minlength=len(mine.tunnels)))
+    vis = _visibility(mine, a_tun, a_xyz, config.uwb_expect_m)
     return MineTables(
         seg_a=np.ascontiguousarray(g.seg_a),
         seg_dir=np.ascontiguousarray(g.seg_dir),
@@ -142,4 +187,9 @@ def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
         a_range=a_range,
         rd_ptr=rd_ptr,
         rd_anchor=rd_anchor,
+        ua_ptr=ua_ptr,
+        ua_anchor=uwb.astype(np.int64),
+        a_off=np.array([a.offset_m for a in mine.anchors], dtype=np.float64),
+        a_vis_lo=vis[:, 0].copy(),
+        a_vis_hi=vis[:, 1].copy(),
     )

@@ -27,6 +27,7 @@ from minepos.engine.initiator import ParticleInitiator
 from minepos.engine.kernel import run_tick
 from minepos.engine.likelihood import KIND_FIX, KIND_PRESENCE, KIND_RANGE, KIND_RSSI
 from minepos.engine.particles import ParticleStore
+from minepos.engine.rng import seed_state
 from minepos.engine.tables import build_tables
 from minepos.measurement import Measurement
 from minepos.mine import Mine
@@ -105,7 +106,8 @@ class Tracker:
         self._buffer: list[Measurement] = []
         self._slot: dict[str, int] = {}
         self._motion: dict[str, bool] = {}
-        self._anchor_last = np.full(len(mine.anchors), -np.inf)
+        #: when each anchor was last heard (NaN: never since the tracker started)
+        self._anchor_last = np.full(len(mine.anchors), np.nan)
         self._last: dict[str, Estimate] = {}
         #: measurements skipped, by reason (for example an anchor the mine does not know)
         self.skipped: Counter[str] = Counter()
@@ -128,6 +130,7 @@ class Tracker:
         ptr = np.append(np.searchsorted(b.slot, slots, side="left"), len(b.slot)).astype(np.int64)
         self._seed(slots, ptr, b, lamp)
         out = self._run(now, slots, ptr, b)
+        self.store.moving[self.store.moving == 2] = 1
         if len(b.slot):
             np.maximum.at(self.store.last_seen, b.slot, b.ts)
         estimates = self._estimates(now, slots, out)
@@ -187,7 +190,7 @@ class Tracker:
                 if a is None:
                     self.skipped["unknown anchor"] += 1
                     continue
-                self._anchor_last[a] = max(self._anchor_last[a], m.ts)
+                self._anchor_last[a] = np.fmax(self._anchor_last[a], m.ts)
                 if m.range_m is not None:
                     kind, value = KIND_RANGE, m.range_m
                 elif m.rssi_dbm is not None:
@@ -219,7 +222,8 @@ class Tracker:
         if slot is None:
             self._motion[tag] = moving
         else:
-            self.store.moving[slot] = int(moving)
+            was = self.store.moving[slot]
+            self.store.moving[slot] = (2 if was == 0 else max(was, 1)) if moving else 0
 
     def _sorted(self, batch: _Batch) -> _Sorted:
         slot = np.asarray(batch.slot, dtype=np.int64)
@@ -266,12 +270,16 @@ class Tracker:
             np.zeros((n, k_max)),
             np.zeros((n, k_max)),
         )
-        alive = self._anchor_last >= now - self.config.reader_alive_s
+        # An anchor never heard counts as alive (most are, and quiet parts of a mine have no
+        # traffic to prove it); one heard before and silent for `reader_alive_s` has failed,
+        # and its silence then says nothing about the tags near it.
+        last = self._anchor_last
+        alive = np.isnan(last) | (last >= now - self.config.reader_alive_s)
         st = self.store
         run_tick(
             self.tables,
             self._params,
-            int(self.rng.integers(2**31)),
+            seed_state(self.rng),
             float(now),
             slots,
             st.pt,
