@@ -326,3 +326,82 @@ def test_source_started_before_the_broker_connects_when_it_comes_up(tmp_path: Pa
     finally:
         broker.stop()
     assert waited < 1.0  # the back-off is capped at reconnect_max_s
+
+
+_CRASHING_CONSUMER = """
+import asyncio, sys, time
+from minepos.ingest import IngestPipeline, ValidationLimits, Validator
+from minepos.ingest.transports import MqttSource, MqttSourceConfig
+
+out = open(sys.argv[2], "a", buffering=1)
+
+def slow_engine(batch):
+    time.sleep(0.004)  # slower than the publisher: a backlog builds up in our queue
+    for m in batch:
+        out.write(f"{round(m.range_m * 10)}\\n")
+
+async def main():
+    validator = Validator(None, None, time.time, ValidationLimits(max_age_s=3600))
+    config = MqttSourceConfig(port=int(sys.argv[1]), mine="m", client_id="ingest-crash")
+    source = MqttSource(config, IngestPipeline(slow_engine, validator))
+    task = asyncio.create_task(source.run(asyncio.Event()))
+    await source.connected.wait()
+    print("ready", flush=True)
+    await task
+
+asyncio.run(main())
+"""
+
+
+def test_minepos_killed_mid_stream_loses_nothing_the_broker_accepted(
+    broker: ThrowawayBroker, tmp_path: Path
+) -> None:
+    """PUBACK only after processing: what the killed process had queued is delivered again."""
+    import subprocess
+    import sys
+
+    done_file = tmp_path / "processed.txt"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CRASHING_CONSUMER, str(broker.port), str(done_file)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        pub = _publisher(broker.port, "pub-crash")
+        infos = []
+        for i in range(1500):
+            item = {"ts": time.time(), "tag": "t1", "anchor": "a1", "range_m": i / 10}
+            infos.append(pub.publish("minepos/m/ingest/g1", json.dumps(item), qos=1))
+            if i == 600:
+                while len(done_file.read_text().split()) < 100:
+                    time.sleep(0.01)
+                proc.kill()  # SIGKILL: no chance to finish anything
+                proc.wait(10)
+        for info in infos:
+            info.wait_for_publish(10)
+        pub.loop_stop()
+        pub.disconnect()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    before = {int(x) for x in done_file.read_text().split()}
+    acked = {i for i, info in enumerate(infos) if _acked(info)}
+    assert len(before) < 700, "the consumer was killed before it could catch up"
+
+    config = MqttSourceConfig(port=broker.port, mine="m", client_id="ingest-crash")
+    pipeline, sink, _ = _pipeline()
+
+    async def restart() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(MqttSource(config, pipeline).run(stop))
+        got = lambda: before | {round((m.range_m or 0) * 10) for m in sink.measurements}  # noqa: E731
+        await _wait_for(lambda: acked <= got(), 20)
+        stop.set()
+        await task
+
+    asyncio.run(restart())
+    after = {round((m.range_m or 0) * 10) for m in sink.measurements}
+    assert len(acked) == 1500
+    assert acked - (before | after) == set(), f"{len(acked - before - after)} lost"

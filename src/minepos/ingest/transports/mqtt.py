@@ -2,8 +2,10 @@
 
 The session survives broker restarts and our own reconnects (fixed client id, clean session
 off), so the broker keeps what arrives while we are away; reconnects back off exponentially.
-Each subscription names the decoder for its topic filter; the gateway name comes from a topic
-level or is fixed. Messages already received are kept in one queue across reconnects.
+A message is acknowledged (PUBACK) only after the pipeline has handed it on, so one received but
+not yet processed when the connection drops or minepos stops is delivered again by the broker
+(at least once; the de-duplicator drops the repeat). Each subscription names the decoder for its
+topic filter; the gateway name comes from a topic level or is fixed.
 """
 
 from __future__ import annotations
@@ -123,12 +125,10 @@ class MqttSource:
         self.connects = 0
         self.messages = 0
         self.unmatched = 0
-        self._queue: asyncio.Queue[aiomqtt.Message] | None = None
         self._routes: dict[str, MqttSubscription | None] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Receive until `stop` is set, reconnecting with exponential back-off."""
-        self._queue = asyncio.Queue()
         delay = self.config.reconnect_min_s
         while not stop.is_set():
             connects = self.connects
@@ -140,21 +140,16 @@ class MqttSource:
                     delay = self.config.reconnect_min_s
                 cfg = self.config
                 logger.warning("MQTT %s:%s: %s; retry in %.1f s", cfg.host, cfg.port, exc, delay)
-                await self._drain()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
                 delay = min(delay * 2, cfg.reconnect_max_s)
-        await self._drain()
 
-    def _client(self) -> aiomqtt.Client:
-        shared = self._queue
-
-        def same_queue(maxsize: int = 0) -> asyncio.Queue[aiomqtt.Message]:
-            assert shared is not None
-            return shared
+    def _client(self, queue: asyncio.Queue[aiomqtt.Message]) -> aiomqtt.Client:
+        def this_queue(maxsize: int = 0) -> asyncio.Queue[aiomqtt.Message]:
+            return queue
 
         cfg = self.config
-        return aiomqtt.Client(
+        client = aiomqtt.Client(
             cfg.host,
             cfg.port,
             identifier=cfg.client_id,
@@ -162,12 +157,18 @@ class MqttSource:
             username=cfg.username,
             password=cfg.password,
             keepalive=cfg.keepalive_s,
-            # one queue across reconnects: what was received before a disconnect is still decoded
-            queue_type=cast("type[asyncio.Queue[aiomqtt.Message]]", same_queue),
+            # our own handle on the queue: queued messages are taken without a task switch each
+            queue_type=cast("type[asyncio.Queue[aiomqtt.Message]]", this_queue),
         )
+        # aiomqtt does not expose paho's manual acknowledgement; PUBACK after processing needs it
+        client._client.manual_ack_set(True)
+        return client
 
     async def _session(self, stop: asyncio.Event) -> None:
-        async with self._client() as client:
+        # A fresh queue per connection: what the last one received but did not acknowledge, the
+        # broker sends again on this one.
+        queue: asyncio.Queue[aiomqtt.Message] = asyncio.Queue()
+        async with self._client(queue) as client:
             for sub in self.subscriptions:
                 granted = await client.subscribe(sub.topic, qos=1)
                 codes = [g if isinstance(g, int) else int(g.value) for g in granted]
@@ -176,33 +177,35 @@ class MqttSource:
             self.connects += 1
             self.connected.set()
             logger.info("MQTT connected to %s:%s", self.config.host, self.config.port)
-            consume = asyncio.create_task(self._consume(client))
+            consume = asyncio.create_task(self._consume(client, queue, stop))
             stopped = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({consume, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if consume in done:
                 stopped.cancel()
                 consume.result()  # raises the MqttError that ended the session
-        # Stopping: the consumer is not cancelled (a message it was being handed would be lost);
-        # the disconnect above ends its iteration, and `run` drains what is left in the queue.
+        # Stopping: the disconnect above ends the consumer's iteration; what it had not taken
+        # stays unacknowledged in the broker's session for the next start.
         with contextlib.suppress(aiomqtt.MqttError):
             await consume
 
-    async def _consume(self, client: aiomqtt.Client) -> None:
-        queue = self._queue
-        assert queue is not None
+    async def _consume(
+        self, client: aiomqtt.Client, queue: asyncio.Queue[aiomqtt.Message], stop: asyncio.Event
+    ) -> None:
+        paho = client._client
         async for message in client.messages:
             self._handle(message)
+            paho.ack(message.mid, message.qos)
             # Under load, take what is already queued without a task switch per message.
             for _ in range(min(queue.qsize(), 256)):
-                self._handle(queue.get_nowait())
+                if stop.is_set():
+                    return
+                queued = queue.get_nowait()
+                self._handle(queued)
+                paho.ack(queued.mid, queued.qos)
             if self.pipeline.metrics is not None:
                 self.pipeline.metrics.set_queue_depth("mqtt", queue.qsize())
-
-    async def _drain(self) -> None:
-        """Decode what the last connection had received but not yet handed over."""
-        queue = self._queue
-        while queue is not None and not queue.empty():
-            self._handle(queue.get_nowait())
+            if stop.is_set():
+                return
 
     def _handle(self, message: aiomqtt.Message) -> None:
         self.messages += 1
