@@ -196,3 +196,20 @@ def test_consoles_polling_together_share_one_accounting(
     after = desk.accounting(T0 + 30.2)
     assert after is not again  # a blockage changes every route at once
     assert after.rows[0]["exit_route"] != again.rows[0]["exit_route"]
+
+
+def test_a_tag_heard_but_never_placed_is_unaccounted_stale_or_uncertain_with_no_route(
+    state: LiveState, desk: EmergencyDesk
+) -> None:
+    _crew(state)
+    desk.declare("fire", FIRE, "disp", T0)
+    st = state.tag("t0009")
+    st.underground = True  # the lamp room says down, no anchor has placed it yet
+    desk.step(T0 + 5)
+    row = {r["tag"]: r for r in desk.accounting(T0 + 5).rows}["t0009"]
+    assert row["safety"] == "unaccounted"
+    assert row["uncertain"] and row["stale"]
+    assert row["exit_route"] is None and row["exit_m"] is None
+    assert "t0009" not in {
+        r["tag"] for r in desk.accounting(T0 + 6).no_exit()
+    }  # unknown, not cut off

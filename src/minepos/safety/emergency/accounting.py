@@ -108,7 +108,11 @@ class Accounting:
 
     def no_exit(self) -> list[dict[str, Any]]:
         """Rows of the people underground with no open route to any exit."""
-        return [r for r in self.rows if r["safety"] != "out" and r["exit_m"] is None]
+        return [
+            r
+            for r in self.rows
+            if r["safety"] != "out" and r["exit_m"] is None and r["tunnel"] is not None
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -180,28 +184,9 @@ def _account(
     sent: Mapping[str, str],
     with_routes: bool,
 ) -> Accounting:
-    mine = state.mine
-    exits, refuges = _zone_ids(mine, "exit"), _zone_ids(mine, "refuge")
     tags = [state.tags[t] for t in progress.involved if t in state.tags]
-    tix = [mine.tunnel_index.get(st.tunnel or "", -1) for st in tags]
-    idx = np.array(tix, dtype=np.intp).reshape(-1)
-    placed = idx >= 0
-    idx[~placed] = 0
-    off = np.array([st.offset_m or 0.0 for st in tags], dtype=np.float64)
-    dist = {k: np.where(placed, escape.distances(k, idx, off), np.inf) for k in ("exit", "refuge")}
-    heard = np.array(
-        [np.nan if st.last_measurement is None else st.last_measurement for st in tags]
-    )
-    age = now - heard
-    unc = np.array([np.inf if st.uncertainty_m is None else st.uncertainty_m for st in tags])
-    stale = (~(age <= cfg.stale_after_s)).tolist()  # never heard counts as stale
-    uncertain = (~placed | ~(unc <= cfg.uncertain_above_m)).tolist()
-    routes: dict[str, list[Any]] = {k: [None] * len(tags) for k in ("exit", "refuge")}
-    if with_routes and tags:
-        for k in routes:
-            routes[k] = escape.route_dicts(k, idx, off)
-    cols = {"unc": unc, "age": age, "exit": dist["exit"], "refuge": dist["refuge"]}
-    r1 = {k: _rounded(v) for k, v in cols.items()}
+    cols = _columns(state.mine, tags, escape, now, cfg, with_routes)
+    exits, refuges = _zone_ids(state.mine, "exit"), _zone_ids(state.mine, "refuge")
     rows: list[dict[str, Any]] = []
     for i, st in enumerate(tags):
         rows.append(
@@ -221,22 +206,54 @@ def _account(
                     {"tunnel": s.tunnel, "from_m": round(s.from_m, 1), "to_m": round(s.to_m, 1)}
                     for s in st.interval
                 ],
-                "uncertainty_m": r1["unc"][i],
+                "uncertainty_m": cols["unc"][i],
                 "last_seen": st.last_measurement,
-                "age_s": r1["age"][i],
-                "stale": stale[i],
-                "uncertain": uncertain[i],
+                "age_s": cols["age"][i],
+                "stale": cols["stale"][i],
+                "uncertain": cols["uncertain"][i],
                 "reached_exit_at": progress.reached_exit.get(st.tag),
                 "reached_refuge_at": progress.reached_refuge.get(st.tag),
-                "exit_m": r1["exit"][i],
-                "refuge_m": r1["refuge"][i],
-                "exit_route": routes["exit"][i],
-                "refuge_route": routes["refuge"][i],
+                "exit_m": cols["exit"][i],
+                "refuge_m": cols["refuge"][i],
+                "exit_route": cols["exit_route"][i],
+                "refuge_route": cols["refuge_route"][i],
                 "order": sent.get(st.tag),
                 "acked_at": acks.get(st.tag),
             }
         )
     return Accounting(now, rows, _counts(rows))
+
+
+def _columns(
+    mine: Mine,
+    tags: list[TagState],
+    escape: EscapeFields,
+    now: float,
+    cfg: EmergencySettings,
+    with_routes: bool,
+) -> dict[str, list[Any]]:
+    """The per-person numbers, computed for everyone at once, as lists ready for the rows."""
+    tix = [mine.tunnel_index.get(st.tunnel or "", -1) for st in tags]
+    idx = np.array(tix, dtype=np.intp).reshape(-1)
+    placed = idx >= 0
+    idx[~placed] = 0
+    off = np.array([st.offset_m or 0.0 for st in tags], dtype=np.float64)
+    heard = np.array(
+        [np.nan if st.last_measurement is None else st.last_measurement for st in tags]
+    )
+    age = now - heard
+    unc = np.array([np.inf if st.uncertainty_m is None else st.uncertainty_m for st in tags])
+    out: dict[str, list[Any]] = {
+        "age": _rounded(age),
+        "unc": _rounded(unc),
+        "stale": (~(age <= cfg.stale_after_s)).tolist(),  # never heard counts as stale
+        "uncertain": (~placed | ~(unc <= cfg.uncertain_above_m)).tolist(),
+    }
+    for k in ("exit", "refuge"):
+        out[k] = _rounded(np.where(placed, escape.distances(k, idx, off), np.inf))
+        routes = escape.route_dicts(k, idx, off) if with_routes and tags else [None] * len(tags)
+        out[f"{k}_route"] = [r if p else None for r, p in zip(routes, placed.tolist(), strict=True)]
+    return out
 
 
 def _counts(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -255,8 +272,9 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, Any]:
             by_zone[z] = by_zone.get(z, 0) + 1
         stale += r["stale"]
         uncertain += r["uncertain"]
-        no_exit += r["exit_m"] is None
-        no_route += r["exit_m"] is None and r["refuge_m"] is None
+        placed = r["tunnel"] is not None  # an unknown place is flagged uncertain, not cut off
+        no_exit += placed and r["exit_m"] is None
+        no_route += placed and r["exit_m"] is None and r["refuge_m"] is None
         unacked += r["order"] is not None and r["acked_at"] is None
     return {
         "involved": len(rows),

@@ -113,6 +113,46 @@ def _person_rows(
     return people
 
 
+def _event(ts: float, what: str, by: str | None, detail: str) -> dict[str, Any]:
+    return {"ts": ts, "what": what, "by": by, "detail": detail}
+
+
+def _timeline(
+    em: Emergency,
+    orders: Sequence[EvacuationOrder],
+    snapshots: Sequence[tuple[float, dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """The dispatcher's actions and the counts each minute, in time order."""
+    place = f"{em.kind} at {em.place.tunnel} {em.place.offset_m:.0f} m"
+    out = [_event(em.declared_at, "declared", em.declared_by, place)]
+    for b in em.blockages.values():
+        span = f"{b.span.tunnel} {b.span.from_m:.0f}-{b.span.to_m:.0f} m"
+        out.append(_event(b.at, "blocked", b.by, f"{span} ({b.cause})"))
+        if b.cleared_at is not None:
+            out.append(_event(b.cleared_at, "unblocked", b.cleared_by, span))
+    for o in orders:
+        detail = f"{o.id} to {o.scope} {o.target or ''} ({len(o.tags)} tags)"
+        out.append(_event(o.issued_at, "evacuation order", o.issued_by, detail))
+    for ts, data in snapshots:
+        c = data.get("counts", {})
+        out.append(
+            _event(
+                ts,
+                "count",
+                None,
+                (
+                    f"underground {c.get('underground', 0)}, "
+                    f"unaccounted {c.get('unaccounted', 0)}, "
+                    f"out {c.get('out', 0)}, refuge {c.get('refuge', 0)}, "
+                    f"unacknowledged {c.get('unacknowledged', 0)}"
+                ),
+            )
+        )
+    if em.ended_at is not None:
+        out.append(_event(em.ended_at, "ended", em.ended_by, ""))
+    return sorted(out, key=lambda e: e["ts"])
+
+
 def build_report(
     em: Emergency,
     orders: Sequence[EvacuationOrder],
@@ -122,54 +162,10 @@ def build_report(
     """The emergency report as JSON: summary, timeline and one row per person."""
     final = expand(snapshots[-1][1]) if snapshots else []
     people = _person_rows(em, events, final)
-    timeline: list[dict[str, Any]] = [
-        {
-            "ts": em.declared_at,
-            "what": "declared",
-            "by": em.declared_by,
-            "detail": f"{em.kind} at {em.place.tunnel} {em.place.offset_m:.0f} m",
-        }
-    ]
-    for b in em.blockages.values():
-        span = f"{b.span.tunnel} {b.span.from_m:.0f}-{b.span.to_m:.0f} m"
-        timeline.append(
-            {"ts": b.at, "what": "blocked", "by": b.by, "detail": f"{span} ({b.cause})"}
-        )
-        if b.cleared_at is not None:
-            timeline.append(
-                {"ts": b.cleared_at, "what": "unblocked", "by": b.cleared_by, "detail": span}
-            )
-    for o in orders:
-        timeline.append(
-            {
-                "ts": o.issued_at,
-                "what": "evacuation order",
-                "by": o.issued_by,
-                "detail": f"{o.id} to {o.scope} {o.target or ''} ({len(o.tags)} tags)",
-            }
-        )
-    for ts, data in snapshots:
-        c = data.get("counts", {})
-        timeline.append(
-            {
-                "ts": ts,
-                "what": "count",
-                "by": None,
-                "detail": (
-                    f"underground {c.get('underground', 0)}, "
-                    f"unaccounted {c.get('unaccounted', 0)}, "
-                    f"out {c.get('out', 0)}, refuge {c.get('refuge', 0)}, "
-                    f"unacknowledged {c.get('unacknowledged', 0)}"
-                ),
-            }
-        )
-    if em.ended_at is not None:
-        timeline.append({"ts": em.ended_at, "what": "ended", "by": em.ended_by, "detail": ""})
-    timeline.sort(key=lambda e: e["ts"])
     return {
         "emergency": em.to_dict(),
         "summary": _summary(em, people, orders),
-        "timeline": timeline,
+        "timeline": _timeline(em, orders, snapshots),
         "people": people,
     }
 

@@ -139,6 +139,7 @@ def _font() -> str:
     return "Helvetica"
 
 
+_PDF_SIZE, _PDF_LEAD = 7.5, 9.0  # points
 _COLS = (
     ("#", 10.0),
     ("person", 52.0),
@@ -160,56 +161,67 @@ def _pdf_cells(i: int, p: dict[str, Any]) -> list[str]:
     ]
 
 
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Lines of ``text`` (with hard breaks) that fit ``width`` points."""
+    from reportlab.lib.utils import simpleSplit
+
+    out: list[str] = []
+    for part in text.split("\n"):
+        out += simpleSplit(part, font, size, width - 4) or [""]
+    return out
+
+
+def _pdf_header(
+    pdf: Any, page: tuple[float, float], sheet: dict[str, Any], font: str, xs: list[float]
+) -> float:
+    """Title, emergency, counts and column heads at the top of a page; the y below them."""
+    width, height = page
+    margin, size, lead = xs[0], _PDF_SIZE, _PDF_LEAD
+    pdf.setFont(font, 13)
+    pdf.drawString(margin, height - margin - 4, sheet["title"])
+    pdf.setFont(font, size)
+    c = sheet["counts"]
+    top = height - margin - 16
+    summary = (
+        f"Printed {sheet['printed']}. Unaccounted {c['unaccounted']}, in refuge {c['refuge']}, "
+        f"out {c['out']}, no open exit route {c['no_exit_route']}. "
+        f"Blocked: {'; '.join(sheet['blocked']) or 'none'}."
+    )
+    for text in (sheet["emergency"], summary):
+        for ln in _wrap(text, font, size, width - 2 * margin):
+            pdf.drawString(margin, top, ln)
+            top -= lead
+    top -= 4
+    for x, (name, _) in zip(xs, _COLS, strict=True):
+        pdf.drawString(x + 2, top, name)
+    pdf.line(margin, top - 3, width - margin, top - 3)
+    return float(top) - 3 - lead
+
+
 def sheet_pdf(sheet: dict[str, Any]) -> bytes:
     """The sheet as an A4 PDF, drawn line by line (thousands of people in seconds)."""
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.units import mm
-    from reportlab.lib.utils import simpleSplit
     from reportlab.pdfgen.canvas import Canvas
 
-    font, size, lead = _font(), 7.5, 9.0
-    width, height = landscape(A4)
+    font, lead = _font(), _PDF_LEAD
+    width, _ = landscape(A4)
     margin = 10 * mm
     buf = io.BytesIO()
-    pdf = Canvas(buf, pagesize=(width, height))
+    pdf = Canvas(buf, pagesize=landscape(A4))
     pdf.setTitle(sheet["title"])
     widths = [w * mm for _, w in _COLS]
     xs = [margin + sum(widths[:k]) for k in range(len(widths))]
-
-    def lines(text: str, w: float) -> list[str]:
-        out: list[str] = []
-        for part in text.split("\n"):
-            out += simpleSplit(part, font, size, w - 4) or [""]
-        return out
-
-    def header() -> float:
-        pdf.setFont(font, 13)
-        pdf.drawString(margin, height - margin - 4, sheet["title"])
-        pdf.setFont(font, size)
-        c = sheet["counts"]
-        top = height - margin - 16
-        for text in (
-            sheet["emergency"],
-            f"Printed {sheet['printed']}. Unaccounted {c['unaccounted']}, in refuge "
-            f"{c['refuge']}, out {c['out']}, no open exit route {c['no_exit_route']}. "
-            f"Blocked: {'; '.join(sheet['blocked']) or 'none'}.",
-        ):
-            for ln in lines(text, width - 2 * margin):
-                pdf.drawString(margin, top, ln)
-                top -= lead
-        top -= 4
-        for x, (name, _) in zip(xs, _COLS, strict=True):
-            pdf.drawString(x + 2, top, name)
-        pdf.line(margin, top - 3, width - margin, top - 3)
-        return float(top) - 3 - lead
-
-    y = header()
+    y = _pdf_header(pdf, landscape(A4), sheet, font, xs)
     for i, p in enumerate(sheet["people"], start=1):
-        cells = [lines(text, w) for text, w in zip(_pdf_cells(i, p), widths, strict=True)]
+        cells = [
+            _wrap(text, font, _PDF_SIZE, w)
+            for text, w in zip(_pdf_cells(i, p), widths, strict=True)
+        ]
         rows = max(len(c) for c in cells)
         if y - rows * lead < margin:
             pdf.showPage()
-            y = header()
+            y = _pdf_header(pdf, landscape(A4), sheet, font, xs)
         for x, cell_lines in zip(xs, cells, strict=True):
             for k, ln in enumerate(cell_lines):
                 pdf.drawString(x + 2, y - k * lead, ln)

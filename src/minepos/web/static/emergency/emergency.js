@@ -266,7 +266,7 @@ class EmergencyView {
       cell(who(p)), cell(place(p)), cell(`${fmtAge(p.age_s)} ${flags(p)}`, flags(p) ? "flag" : ""),
       cell(p.exit_route ? route(p.exit_route) : w("noexit", { r: route(p.refuge_route) }), p.exit_route ? "" : "flag red"),
     ])));
-    const noexit = people.filter((p) => p.safety !== "out" && p.exit_m === null);
+    const noexit = people.filter((p) => p.safety !== "out" && p.tunnel && p.exit_m === null);
     $("n-noexit").textContent = String(noexit.length);
     table($("em-noexit"), ["h.person", "h.place", "h.refuge"], noexit.map((p) => row(p.tag, [
       cell(who(p)), cell(place(p)), cell(route(p.refuge_route), p.refuge_route ? "" : "flag red"),
