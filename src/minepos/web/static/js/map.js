@@ -10,6 +10,7 @@ const COLOURS = {
 const ORDER = [SURFACE, OK, STALE, ALARM]; // alarms drawn last, on top
 const DOT_PX = 3.5;
 const INTERVAL_PX = 6;
+const ROUND_DOTS_UP_TO = 2000; // more dots on screen than this are drawn as squares (cheaper)
 
 export class MapView {
   constructor(canvas, geometry, tags, plan) {
@@ -217,10 +218,15 @@ export class MapView {
     const n = tags.n;
     ctx.globalAlpha = 0.35;
     ctx.lineWidth = INTERVAL_PX * px;
+    // an interval shorter than the dot is hidden under it: not drawn (most of them, zoomed out)
+    const minSpread = 2 * DOT_PX * px;
+    let shown = 0;
     for (const code of ORDER) {
       ctx.beginPath();
       for (let i = 0; i < n; i++) {
         if (!tags.present[i] || tags.level[i] !== lvl || tags.code[i] !== code) continue;
+        shown++;
+        if (tags.spread[i] < minSpread) continue;
         for (const p of tags.paths[i]) {
           ctx.moveTo(p[0], p[1]);
           for (let k = 2; k < p.length; k += 2) ctx.lineTo(p[k], p[k + 1]);
@@ -231,6 +237,7 @@ export class MapView {
     }
     ctx.globalAlpha = 1;
     const r = DOT_PX * px;
+    const round = shown <= ROUND_DOTS_UP_TO;
     const { x0, y0, x1, y1, t0 } = tags;
     for (const code of ORDER) {
       ctx.beginPath();
@@ -238,8 +245,7 @@ export class MapView {
         if (!tags.present[i] || tags.level[i] !== lvl || tags.code[i] !== code) continue;
         const f = Math.min(1, (now - t0[i]) / 1000);
         const x = x0[i] + (x1[i] - x0[i]) * f; const y = y0[i] + (y1[i] - y0[i]) * f;
-        ctx.moveTo(x + r, y);
-        ctx.arc(x, y, r, 0, 6.2832);
+        if (round) { ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 6.2832); } else ctx.rect(x - r, y - r, 2 * r, 2 * r);
       }
       ctx.fillStyle = COLOURS[code];
       ctx.fill();

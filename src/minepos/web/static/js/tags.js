@@ -27,6 +27,7 @@ export class TagStore {
     this.level = grow(Int16Array, this.level);
     this.code = grow(Uint8Array, this.code);
     this.present = grow(Uint8Array, this.present);
+    this.spread = grow(Float32Array, this.spread);
     this.cap = cap;
   }
 
@@ -64,6 +65,7 @@ export class TagStore {
       this.present[i] = 1;
       this.rows[i] = row;
       this.paths[i] = this.intervalPath(row);
+      this.spread[i] = row.uncertainty_m ?? 0;
     }
   }
 
