@@ -123,6 +123,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     thread = threading.Thread(target=serve, name="minepos-test-server", daemon=True)
     thread.start()
     assert ready.wait(120), "the server did not start"
+    runtime = found["runtime"]
+    deadline = time.monotonic() + 180  # the engine's first ticks compile its kernels
+    while len(runtime.positions(time.time())) < WALKERS - 5 and time.monotonic() < deadline:
+        time.sleep(0.5)
     yield Live(f"http://127.0.0.1:{found['port']}", found["runtime"], mine)
     shutdown.set()
     thread.join(30)

@@ -93,6 +93,11 @@ class Runtime:
         self.pipeline = IngestPipeline(
             self._sink, validator, metrics=self.metrics, dead_letters=store.dead_letters
         )
+        #: the same stages with their own lock, for small payloads carrying an SOS: they must
+        #: not queue behind the big position batches other gateways are posting
+        self.urgent_pipeline = IngestPipeline(
+            self._sink, validator, metrics=self.metrics, dead_letters=store.dead_letters
+        )
         self._buffer: list[Measurement] = []
         self._lock = threading.Lock()
         self._engine = ThreadPoolExecutor(1, thread_name_prefix="minepos-engine")
@@ -128,6 +133,7 @@ class Runtime:
             live=self,
             hub=self.hub,
             ingest=self.pipeline,
+            urgent_ingest=self.urgent_pipeline,
             metrics=self.registry,
             clock=self.clock,
         )
@@ -333,7 +339,9 @@ class Runtime:
 
     def _measure_rates(self, now: float) -> None:
         accepted = rejected = 0
-        for (_, outcome), n in self.pipeline.counters().items():
+        counts = list(self.pipeline.counters().items())
+        counts += self.urgent_pipeline.counters().items()
+        for (_, outcome), n in counts:
             if outcome == "accepted":
                 accepted += n
             elif outcome != "duplicate":

@@ -54,5 +54,7 @@ class Services:
     live: LiveView
     hub: LiveHub = field(default_factory=LiveHub)
     ingest: IngestPipeline | None = None
+    #: a second pipeline (own lock) for small urgent payloads (SOS); None: use `ingest`
+    urgent_ingest: IngestPipeline | None = None
     metrics: CollectorRegistry | None = None
     clock: Callable[[], float] = time.time

@@ -16,6 +16,9 @@ __all__ = ["metrics_router", "router"]
 router = APIRouter(tags=["ingest"])
 metrics_router = APIRouter()
 
+#: payloads up to this size that carry an SOS take the urgent pipeline
+_URGENT_MAX_BYTES = 4096
+
 _BATCH_SCHEMA: dict[str, Any] = {
     "oneOf": [
         {
@@ -53,7 +56,12 @@ async def ingest(
     if pipeline is None:
         raise HTTPException(503, "ingest is not running on this server")
     payload = await request.body()
-    report = await run_in_threadpool(pipeline.accept, payload, gateway.name, "http")
+    urgent = services.urgent_ingest
+    if urgent is not None and len(payload) <= _URGENT_MAX_BYTES and b'"sos"' in payload:
+        # a few hundred bytes: taken on the loop at once, past the queue of big batches
+        report = urgent.accept(payload, gateway.name, "http")
+    else:
+        report = await run_in_threadpool(pipeline.accept, payload, gateway.name, "http")
     refused = report.rejected > 0 and report.accepted == 0 and report.duplicates == 0
     return json_response(report.to_dict(), status_code=422 if refused else 200)
 

@@ -55,7 +55,7 @@ export class PersonCard {
     const code = this.tags.code[i];
     status.textContent = this.tags.alarmTags.has(p.tag) && row.status !== "sos"
       ? `${t(`status.${row.status}`)} · ${t("legend.alarm")}` : t(`status.${row.status}`);
-    status.className = code === 1 ? "alarm" : code === 2 ? "stale" : "";
+    status.className = code === 1 ? "c-alarm" : code === 2 ? "c-stale" : "";
     $("card-level").textContent = this.levelNames.get(row.level) ?? row.level ?? "–";
     $("card-zone").textContent = row.zone ? (this.zoneNames.get(row.zone) ?? row.zone) : "–";
     $("card-place").textContent = this.place(row);
@@ -67,7 +67,7 @@ export class PersonCard {
     const spans = row.interval || [];
     if (!spans.length) return `${row.tunnel}, ${this.fmt.metres(row.offset_m)} m`;
     const parts = spans.map((s) => `${s.tunnel}, ${this.fmt.metres(s.from_m)}–${this.fmt.metres(s.to_m)} m`);
-    return `${parts.join("; ")} (±${Math.round((row.uncertainty_m ?? 0) / 2)} m)`;
+    return `${parts.join("; ")} (±${Math.max(1, Math.round((row.uncertainty_m ?? 0) / 2))} m)`;
   }
 
   async loadTrack(p) {

@@ -208,8 +208,8 @@ export class MapView {
     for (const [x, y] of layer.shafts) ctx.fillRect(x - 5 * px, y - 5 * px, 10 * px, 10 * px);
     ctx.fillStyle = "#6b7682";
     for (const [x, y] of layer.anchors) ctx.fillRect(x - 1.5 * px, y - 1.5 * px, 3 * px, 3 * px);
-    this.drawTags(now, px);
     this.drawTrack(px);
+    this.drawTags(now, px);
   }
 
   drawTags(now, px) {
@@ -274,10 +274,10 @@ export class MapView {
     ctx.setLineDash([6 * px, 4 * px]);
     ctx.strokeStyle = "#d0d7de"; ctx.lineWidth = 2 * px; ctx.stroke();
     ctx.setLineDash([]);
+    // the replayed moment: a hollow ring, only while the slider is not at "now"
     const p = pts[this.replayIndex];
-    if (p && this.geo.onLevel(p.tunnel, this.level)) {
-      ctx.beginPath(); ctx.arc(p.xyz[0], p.xyz[1], 6 * px, 0, 6.2832);
-      ctx.fillStyle = "#111417"; ctx.fill();
+    if (p && this.replayIndex < pts.length - 1 && this.geo.onLevel(p.tunnel, this.level)) {
+      ctx.beginPath(); ctx.arc(p.xyz[0], p.xyz[1], 7 * px, 0, 6.2832);
       ctx.strokeStyle = "#d0d7de"; ctx.lineWidth = 3 * px; ctx.stroke();
     }
   }
