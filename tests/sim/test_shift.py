@@ -132,3 +132,19 @@ def test_measurements_are_time_ordered(demo_mine: Mine) -> None:
     run = collect(Simulation(demo_mine, underground(shift_offset_s=900.0, minutes=2.0), seed=9))
     assert (np.diff(run.m.ts) >= 0).all()
     assert len(run.m) > 1000
+
+
+def test_work_zones_stay_within_their_limit_without_incidents(demo_mine: Mine) -> None:
+    sim = Simulation(demo_mine, ScenarioConfig(people=2000, minutes=1.0), seed=3)
+    limited = [z for z in demo_mine.zones if z.max_occupancy]
+    for hour in (1.5, 3.0, 4.5, 6.0):
+        t = sim.plans.shift_start + hour * 3600
+        counts = Counter(
+            z
+            for p in range(len(sim.people))
+            for z in demo_mine.zones_at(
+                demo_mine.tunnels[sim.trajectories.peek(p, t)[0]].id, sim.trajectories.peek(p, t)[1]
+            )
+        )
+        for z in limited:
+            assert 0 < counts[z.id] <= (z.max_occupancy or 0), (hour, z.id, counts[z.id])

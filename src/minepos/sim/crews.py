@@ -87,6 +87,23 @@ def _underground(mine: Mine, t: int) -> bool:
     return bool(mid[2] < max(lv.z for lv in mine.levels) - 1.0)
 
 
+def _free(mine: Mine, t: int, lo: float, hi: float) -> bool:
+    """Whether a stretch touches no zone with rules of its own (work, limits, roles, no-go)."""
+    offs = np.linspace(lo, hi, 7)
+    mask = mine.zone_mask(np.full(len(offs), t, dtype=np.intp), offs)
+    inside = [bool(x) for x in np.any(mask, axis=0)]
+    return not any(
+        inside[k]
+        and (
+            z.kind in _NO_WORK_KINDS
+            or z.kind == "work"
+            or z.max_occupancy is not None
+            or z.allowed_roles is not None
+        )
+        for k, z in enumerate(mine.zones)
+    )
+
+
 def work_places(mine: Mine) -> list[WorkPlace]:
     """Work zones (capacity below their limit) plus sites every ~400 m of underground roadway."""
     out: list[WorkPlace] = []
@@ -116,6 +133,8 @@ def work_places(mine: Mine) -> list[WorkPlace]:
         for k in range(n):
             c = (k + 0.5) * tunnel.length_m / n
             lo, hi = max(0.0, c - _SITE_HALF_M), min(tunnel.length_m, c + _SITE_HALF_M)
+            if not _free(mine, t, lo, hi):
+                continue  # inside a zone with its own rules (a work zone is its own place)
             out.append(WorkPlace(f"{tunnel.id}@{round(c)}", tunnel.id, lo, hi, _SITE_CAPACITY))
     return out
 
