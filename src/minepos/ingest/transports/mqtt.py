@@ -125,6 +125,7 @@ class MqttSource:
         self.connects = 0
         self.messages = 0
         self.unmatched = 0
+        self.errors = 0
         self._routes: dict[str, MqttSubscription | None] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -210,16 +211,26 @@ class MqttSource:
     def _handle(self, message: aiomqtt.Message) -> None:
         self.messages += 1
         topic = message.topic.value
-        sub = self._route(topic, message.topic)
         payload = message.payload
         data = payload if isinstance(payload, bytes) else str(payload).encode()
-        if sub is None:
-            self.unmatched += 1
-            self.pipeline.accept(
-                data, None, "mqtt", decoder="unmatched", topic=topic, default_gateway="unmatched"
-            )
-            return
-        self.pipeline.accept(data, sub.gateway_for(topic), "mqtt", decoder=sub.decoder, topic=topic)
+        try:
+            sub = self._route(topic, message.topic)
+            if sub is None:
+                self.unmatched += 1
+                self.pipeline.accept(
+                    data,
+                    None,
+                    "mqtt",
+                    decoder="unmatched",
+                    topic=topic,
+                    default_gateway="unmatched",
+                )
+            else:
+                gateway = sub.gateway_for(topic)
+                self.pipeline.accept(data, gateway, "mqtt", decoder=sub.decoder, topic=topic)
+        except Exception:  # a bug must not stop the source, nor make a message come back forever
+            self.errors += 1
+            logger.exception("MQTT message on %s could not be handled", topic)
 
     def _route(self, topic: str, parsed: aiomqtt.Topic) -> MqttSubscription | None:
         try:
