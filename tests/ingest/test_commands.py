@@ -84,3 +84,22 @@ def test_errors_on_a_corrupt_store_is_a_clear_error(tmp_path: Path) -> None:
     out = _cli("ingest", "errors", "--data", str(tmp_path))
     assert isinstance(out.exception, InputError)
     assert "deadletters.sqlite3" in str(out.exception)
+
+
+def test_letters_buffered_when_a_process_exits_are_still_written(tmp_path: Path) -> None:
+    script = (
+        "import time\n"
+        "from pathlib import Path\n"
+        "from minepos.ingest import IngestPipeline, SqliteDeadLetterStore, Validator\n"
+        f"store = SqliteDeadLetterStore.in_dir(Path({str(tmp_path)!r}))\n"
+        "p = IngestPipeline(lambda b: None, Validator(None, None, time.time), dead_letters=store)\n"
+        "for i in range(3):\n"
+        "    p.accept(b'bad %d' % i, 'g', 'udp')\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    out = _cli("ingest", "errors", "--data", str(tmp_path), "--json")
+    assert [json.loads(line)["payload"] for line in out.stdout.splitlines()] == [
+        "bad 2",
+        "bad 1",
+        "bad 0",
+    ]

@@ -7,10 +7,13 @@ a database-backed one with the same interface for deployments on PostgreSQL.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import math
 import sqlite3
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -144,6 +147,7 @@ class SqliteDeadLetterStore:
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise InputError(f"cannot open the dead-letter store {path}: {exc}") from exc
+        atexit.register(_flush_at_exit, weakref.ref(self))
 
     @classmethod
     def in_dir(
@@ -221,3 +225,11 @@ class SqliteDeadLetterStore:
         with self._lock:
             self._write()
             self._db.close()
+
+
+def _flush_at_exit(ref: weakref.ref[SqliteDeadLetterStore]) -> None:
+    """Write what a store still buffers when the process ends without closing it."""
+    store = ref()
+    if store is not None:
+        with contextlib.suppress(sqlite3.Error):
+            store.flush()
