@@ -13,13 +13,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import numpy as np
-
-from minepos.mine import Anchor
 from minepos.safety.alarms import AlarmBook, AlarmKey
 from minepos.safety.lamproom import LampRoom
 from minepos.safety.settings import SafetySettings, Thresholds
-from minepos.safety.state import COVERAGE_CELL_M, Headcount, LiveState, TagState
+from minepos.safety.state import Headcount, LiveState, TagState
 
 __all__ = [
     "AnchorOfflineRule",
@@ -271,10 +268,11 @@ class AnchorOfflineRule(Rule):
     """An anchor silent for ``anchor_offline_s`` while tags were where it should hear them.
 
     An anchor only reports what it hears, so silence alone is no fault where nobody walks. A tag
-    counts as "should be heard" when it is surely placed (interval within a 10 m cell) either
-    within a short sure range of the anchor, or in a cell where this anchor, while alive, heard
-    the tags present at least 80 % of the time (its learned coverage; near junctions a UWB tag
-    ranges only its nearest anchors, so a cell heard only now and then does not count). The rule
+    counts as "should be heard" when it is surely placed (interval within a 10 m cell) in a cell
+    where this anchor, while alive, heard the tags present at least 80 % of the time over at
+    least 10 samples (its learned coverage: the cells where it heard tags and those within its
+    sure range). Near junctions a UWB tag ranges only its nearest anchors, and the engine may
+    confuse two close tunnels: such cells are heard only now and then and do not count. The rule
     raises when such tags were present for ``anchor_expect_s`` since the anchor was last heard.
     """
 
@@ -283,35 +281,11 @@ class AnchorOfflineRule(Rule):
     def __init__(self) -> None:
         self._expected: dict[str, tuple[float, float]] = {}  # anchor -> (heard at, seconds)
 
-    @staticmethod
-    def _sure_offsets(ctx: RuleContext) -> dict[str, np.ndarray]:
-        """Offsets per tunnel of tags placed this tick with an interval no longer than a cell."""
-        sure: dict[str, list[float]] = {}
-        for st in ctx.state.tags.values():
-            if st.placed_at is None or st.tunnel is None or st.offset_m is None:
-                continue
-            if (
-                ctx.now - st.placed_at <= max(2.0, 2 * ctx.dt)
-                and (st.uncertainty_m or 0.0) <= COVERAGE_CELL_M
-            ):
-                sure.setdefault(st.tunnel, []).append(st.offset_m)
-        return {t: np.asarray(v) for t, v in sure.items()}
-
-    @staticmethod
-    def _expects(a: Anchor, sure: dict[str, np.ndarray], ctx: RuleContext) -> bool:
-        if ctx.state.covers(a.id):
-            return True
-        # half a reader's nominal range: near its edge it may rightly miss a tag for long
-        reach = 0.5 * a.range_m if a.range_m else ctx.settings.anchor_range_m.get(a.tech, 30.0)
-        offsets = sure.get(a.tunnel)
-        return offsets is not None and bool(np.any(np.abs(offsets - a.offset_m) <= reach))
-
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         """Accumulate expected-but-silent time per anchor and judge."""
         start = ctx.state.started_at
         if start is None:
             return
-        sure: dict[str, np.ndarray] | None = None
         for a in ctx.state.mine.anchors:
             heard = ctx.state.anchor_heard.get(a.id, start)
             key = (self.kind, a.id)
@@ -321,11 +295,10 @@ class AnchorOfflineRule(Rule):
                 if ctx.book.is_active(key):
                     yield Finding(key, False, ctx.now)
                 continue
-            sure = sure if sure is not None else self._sure_offsets(ctx)
             since, seconds = self._expected.get(a.id, (heard, 0.0))
             if since != heard:
                 since, seconds = heard, 0.0
-            if self._expects(a, sure, ctx):
+            if ctx.state.covers(a.id):
                 seconds += ctx.dt
             self._expected[a.id] = (since, seconds)
             if silent >= ctx.th.anchor_offline_s and seconds >= ctx.settings.anchor_expect_s:

@@ -177,6 +177,7 @@ class LiveState:
         self._people = {p.tag: p for p in mine.people}
         self._zone_ids = np.array([z.id for z in mine.zones], dtype=object)
         self._edges = _zone_edges(mine)
+        self._near_anchors = self._anchors_by_tunnel()
 
     def tag(self, tag: str) -> TagState:
         """The state of a tag, created on first sight."""
@@ -333,6 +334,7 @@ class LiveState:
                 heard.setdefault(anchor, set()).add(cell)
                 self.coverage.setdefault(anchor, {}).setdefault(cell, [0, 0])
         self._heard.clear()
+        self._watch_near_cells()
         for anchor, cells in self.coverage.items():
             if now - self.anchor_heard.get(anchor, -1e18) > 5.0:
                 continue  # learn only while the anchor is alive
@@ -342,8 +344,34 @@ class LiveState:
                     counts[0] += 1
                     counts[1] += cell in got
 
+    def _anchors_by_tunnel(self) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
+        """Per tunnel: anchor offsets, their sure ranges and ids."""
+        out: dict[str, tuple[list[float], list[float], list[str]]] = {}
+        for a in self.mine.anchors:
+            reach = 0.5 * a.range_m if a.range_m else self.settings.anchor_range_m.get(a.tech, 30.0)
+            offs, reaches, ids = out.setdefault(a.tunnel, ([], [], []))
+            offs.append(a.offset_m)
+            reaches.append(reach)
+            ids.append(a.id)
+        return {t: (np.asarray(o), np.asarray(r), i) for t, (o, r, i) in out.items()}
+
+    def _watch_near_cells(self) -> None:
+        """Track occupied cells within an anchor's sure range too, heard there or not.
+
+        Without this a place where an anchor never hears anyone (round a corner, or where the
+        engine confuses two close tunnels) would look like a place without knowledge.
+        """
+        for tunnel, k in self.occupied:
+            near = self._near_anchors.get(tunnel)
+            if near is None:
+                continue
+            offs, reaches, ids = near
+            centre = (k + 0.5) * COVERAGE_CELL_M
+            for j in np.flatnonzero(np.abs(offs - centre) <= reaches).tolist():
+                self.coverage.setdefault(ids[j], {}).setdefault((tunnel, k), [0, 0])
+
     def covers(self, anchor: str, min_ticks: int = 10, min_share: float = 0.8) -> bool:
-        """True if a tag sits now where this anchor reliably heard tags before."""
+        """True if a tag sits now where this anchor, while alive, heard tags reliably."""
         cells = self.coverage.get(anchor)
         if not cells:
             return False
