@@ -104,9 +104,20 @@ def freeze(plans: Plans, i: int, t: float, duration: float) -> None:
 
 
 def detour(
-    mine: Mine, plans: Plans, i: int, t: float, target: Place, dwell: float, speed: float = 1.2
+    mine: Mine,
+    plans: Plans,
+    i: int,
+    t: float,
+    target: Place,
+    dwell: float,
+    speed: float = 1.2,
+    gather: float = 0.0,
 ) -> bool:
-    """Person ``i`` walks from where they are at ``t`` to ``target``, stays, and walks back."""
+    """Person ``i`` walks from where they are at ``t`` to ``target``, stays, and walks back.
+
+    The stay lasts ``dwell`` seconds after ``gather`` (an absolute time: a group sent together
+    waits there until the last one has arrived).
+    """
     head, tail, tunnel, s = split(plans.segs[i], t)
     here = Place(mine.tunnels[tunnel].id, s)
     there = mine.route(here, target)
@@ -116,7 +127,7 @@ def detour(
     w = Walker(tunnel, s, t, head)
     for leg in there.legs:
         walk(mine, w, leg, speed)
-    w.stay(dwell, WORK)
+    w.stay(max(gather - w.t, 0.0) + dwell, WORK)
     for leg in back.legs:
         walk(mine, w, leg, speed)
     dt = w.t - t

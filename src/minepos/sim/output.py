@@ -6,6 +6,7 @@ import csv
 import gzip
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ class RunSummary:
     sim_s: float
     wall_s: float
     out: str
+    incident_kinds: tuple[tuple[str, int], ...] = ()
 
     @property
     def measurements_per_s(self) -> float:
@@ -45,6 +47,11 @@ class RunSummary:
             f"{self.incidents} incidents in {self.wall_s:.1f} s "
             f"({self.measurements_per_s:,.0f} measurements/s, {self.speedup:,.0f}x real time) "
             f"-> {self.out}"
+            + (
+                "\nincidents: " + ", ".join(f"{k} {n}" for k, n in self.incident_kinds)
+                if self.incident_kinds
+                else ""
+            )
         )
 
 
@@ -92,8 +99,15 @@ def write_run(
     with (out / "incidents.jsonl").open("w", encoding="utf-8") as fi:
         for inc in incidents:
             fi.write(json.dumps(inc.to_dict(), separators=(",", ":")) + "\n")
+    kinds = tuple(sorted(Counter(i.kind for i in incidents).items()))
     return RunSummary(
-        n_meas, n_truth, len(incidents), sim.config.duration_s, time.perf_counter() - t0, str(out)
+        n_meas,
+        n_truth,
+        len(incidents),
+        sim.config.duration_s,
+        time.perf_counter() - t0,
+        str(out),
+        kinds,
     )
 
 

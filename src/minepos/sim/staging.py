@@ -18,16 +18,17 @@ __all__ = ["Stager", "default_incidents"]
 
 _EV = {name: k for k, name in enumerate(EVENT_NAMES)}
 _ZONE_DWELL_S = 1200.0
+_DETOUR_SPEED = 1.2
 
 
 def default_incidents(duration_s: float) -> tuple[IncidentSpec, ...]:
-    """One of each kind, spread over the middle of the run."""
+    """One of each kind, spread over the middle of the run (zone kinds first: people must walk)."""
     kinds = (
-        "sos",
-        "man_down",
+        "overcrowding",
         "restricted_zone",
         "forbidden_zone",
-        "overcrowding",
+        "sos",
+        "man_down",
         "tag_silent",
         "low_battery",
         "anchor_failed",
@@ -35,7 +36,7 @@ def default_incidents(duration_s: float) -> tuple[IncidentSpec, ...]:
     )
     out = []
     for n, kind in enumerate(kinds):
-        at = duration_s * (0.3 + 0.4 * n / len(kinds))
+        at = duration_s * ((0.2 + 0.05 * n) if n < 3 else (0.3 + 0.4 * n / len(kinds)))
         dur = None if kind in ("not_returned", "low_battery") else min(600.0, 0.1 * duration_s)
         out.append(IncidentSpec(kind, at, duration_s=dur))
     return tuple(out)
@@ -229,6 +230,11 @@ class Stager:
             outside = [k for k in np.argsort(dist, kind="stable").tolist() if dist[k] > 0]
             chosen = [cand[k] for k in outside[: max(n, 0)]]
         dwell = spec.duration_s or _ZONE_DWELL_S
+        gather = t
+        for i in chosen:
+            _, tunnel, s, _ = place_at(self.plans.segs[i], t)
+            way = self.mine.distance(Place(self.mine.tunnels[tunnel].id, s), target)
+            gather = max(gather, t + way / _DETOUR_SPEED if np.isfinite(way) else t)
         for i in chosen:
             self.busy.add(i)
-            detour(self.mine, self.plans, i, t, target, dwell)
+            detour(self.mine, self.plans, i, t, target, dwell, _DETOUR_SPEED, gather)
