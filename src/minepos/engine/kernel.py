@@ -25,6 +25,8 @@ from minepos.engine.likelihood import (
     KIND_FIX,
     KIND_PRESENCE,
     KIND_RANGE,
+    RANGE_LO,
+    RANGE_STEP,
     detect_prob,
     loglik,
     lost_threshold,
@@ -113,8 +115,24 @@ def _update(
 ) -> int:
     """Apply measurements ``j0..j1`` (one timestamp) to row ``k``; return how many fit nothing."""
     n = pt.shape[1]
-    for p in range(n):
-        xyz[p, 0], xyz[p, 1], xyz[p, 2] = position(tab, pt[k, p], ps[k, p])
+    r_tab = tab.r_tab
+    seg_a, seg_dir, seg_off, t_first, t_last = (
+        tab.seg_a,
+        tab.seg_dir,
+        tab.seg_off,
+        tab.t_first,
+        tab.t_last,
+    )
+    for p in range(n):  # position() written out: see its note on call costs
+        t = pt[k, p]
+        s = ps[k, p]
+        g = t_first[t]
+        while g < t_last[t] and s > seg_off[g + 1]:
+            g += 1
+        a = s - seg_off[g]
+        xyz[p, 0] = seg_a[g, 0] + seg_dir[g, 0] * a
+        xyz[p, 1] = seg_a[g, 1] + seg_dir[g, 1] * a
+        xyz[p, 2] = seg_a[g, 2] + seg_dir[g, 2] * a
         xyz[p, 2] -= prm[BELOW]
     bad = 0
     for j in range(j0, j1):
@@ -128,6 +146,8 @@ def _update(
             src = tab.a_xyz[a]
             reach = tab.a_range[a]
             side2 = prm[LATERAL] ** 2
+        value = m_val[j]
+        last = len(r_tab) - 1
         for p in range(n):
             d = math.sqrt(
                 (xyz[p, 0] - src[0]) ** 2
@@ -135,16 +155,21 @@ def _update(
                 + (xyz[p, 2] - src[2]) ** 2
                 + side2
             )
-            ll[p] = loglik(prm, kind, m_val[j], d, reach)
-        # log of the mean likelihood under the current weights: does the measurement fit at all?
+            # ranges are nearly all measurements: their table look-up is written out here,
+            # since a call with array arguments per particle costs more than the look-up
+            x = (value - d - RANGE_LO) / RANGE_STEP
+            if kind == KIND_RANGE and 0.0 <= x < last:
+                i = int(x)
+                ll[p] = r_tab[i] + (x - i) * (r_tab[i + 1] - r_tab[i])
+            else:
+                ll[p] = loglik(prm, r_tab, kind, value, d, reach)
+        # does the measurement fit any particle at all? (the best particle's weighted likelihood
+        # bounds the mean likelihood from above, and costs no exponentials)
         top = -1e300
         for p in range(n):
-            top = max(top, lw[k, p] + ll[p])
-        acc = 0.0
-        for p in range(n):
-            acc += math.exp(lw[k, p] + ll[p] - top)
             lw[k, p] += ll[p]
-        if top + math.log(acc) < lost_threshold(prm, kind):
+            top = max(top, lw[k, p])
+        if top < lost_threshold(prm, kind):
             bad += 1
     return bad
 
@@ -178,7 +203,9 @@ def _absence(
             a = tab.rd_anchor[r]
             if not alive[a] or _contains(heard, n_heard, a):
                 continue
-            x, y, z = position(tab, t, ps[k, p])
+            x, y, z = position(
+                tab.seg_a, tab.seg_dir, tab.seg_off, tab.t_first, tab.t_last, t, ps[k, p]
+            )
             src = tab.a_xyz[a]
             d = math.sqrt((x - src[0]) ** 2 + (y - src[1]) ** 2 + (z - src[2]) ** 2)
             if d <= tab.a_range[a]:

@@ -106,11 +106,34 @@ def fix_loglik(prm: np.ndarray, d: float) -> float:
     return math.log(math.exp(-0.5 * (d / prm[FIX_SIG]) ** 2) + 1e-4)
 
 
+#: the range log-likelihood is tabulated from RANGE_LO to RANGE_HI metres of residual
+RANGE_LO, RANGE_HI, RANGE_STEP = -10.0, 60.0, 0.005
+
+
+def range_table(prm: np.ndarray) -> np.ndarray:
+    """`range_loglik` on a grid of residuals: the kernel interpolates it (3 ns instead of 25)."""
+    grid = np.arange(RANGE_LO, RANGE_HI + RANGE_STEP, RANGE_STEP)
+    return np.array([range_loglik(prm, float(e)) for e in grid])
+
+
 @jit
-def loglik(prm: np.ndarray, kind: int, value: float, d: float, reach: float) -> float:
+def range_lookup(prm: np.ndarray, table: np.ndarray, e: float) -> float:
+    """`range_loglik` of residual ``e`` interpolated in ``table``; exact outside its span."""
+    x = (e - RANGE_LO) / RANGE_STEP
+    if x < 0.0 or x >= len(table) - 1:
+        return range_loglik(prm, e)
+    i = int(x)
+    f = x - i
+    return float(table[i] + f * (table[i + 1] - table[i]))
+
+
+@jit
+def loglik(
+    prm: np.ndarray, table: np.ndarray, kind: int, value: float, d: float, reach: float
+) -> float:
     """Log-likelihood of one measurement of ``kind`` for a particle ``d`` metres from its source."""
     if kind == KIND_RANGE:
-        return range_loglik(prm, value - d)
+        return range_lookup(prm, table, value - d)
     if kind == KIND_RSSI:
         return rssi_loglik(prm, value, d)
     if kind == KIND_PRESENCE:

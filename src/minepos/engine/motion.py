@@ -35,17 +35,29 @@ WALK_SPEED = 1.6
 
 
 @jit
-def position(tab: MineTables, t: int, s: float) -> tuple[float, float, float]:
-    """The xyz of offset ``s`` along tunnel ``t``."""
-    k = tab.t_first[t]
-    last = tab.t_last[t]
-    while k < last and s > tab.seg_off[k + 1]:
+def position(
+    seg_a: np.ndarray,
+    seg_dir: np.ndarray,
+    seg_off: np.ndarray,
+    t_first: np.ndarray,
+    t_last: np.ndarray,
+    t: int,
+    s: float,
+) -> tuple[float, float, float]:
+    """The xyz of offset ``s`` along tunnel ``t`` (geometry arrays of `MineTables`).
+
+    Takes arrays, not the `MineTables` tuple: passing the tuple costs two atomic reference-count
+    updates per member, which per particle dominated the whole kernel.
+    """
+    k = t_first[t]
+    last = t_last[t]
+    while k < last and s > seg_off[k + 1]:
         k += 1
-    a = s - tab.seg_off[k]
+    a = s - seg_off[k]
     return (
-        tab.seg_a[k, 0] + tab.seg_dir[k, 0] * a,
-        tab.seg_a[k, 1] + tab.seg_dir[k, 1] * a,
-        tab.seg_a[k, 2] + tab.seg_dir[k, 2] * a,
+        seg_a[k, 0] + seg_dir[k, 0] * a,
+        seg_a[k, 1] + seg_dir[k, 1] * a,
+        seg_a[k, 2] + seg_dir[k, 2] * a,
     )
 
 
@@ -111,25 +123,12 @@ def run_off_ends(
 
 
 @jit
-def new_speed(
-    prm: np.ndarray,
-    shaft: int,
-    v: float,
-    p_switch: float,
-    root_q: float,
-    step_v: float,
-    rs: np.ndarray,
-) -> float:
-    """The speed after one step: a gait change (probability ``p_switch``) towards a fresh speed,
-    by at most ``step_v`` (bounded acceleration: nobody jumps to riding speed in a second, so
-    one range with a large NLOS excess cannot pull the estimate metres away); else white
-    acceleration (``v += root_q * N(0, 1)``); within the tunnel's speed limit."""
-    if uniform(rs) < p_switch:
-        v += min(max(_fresh_speed(prm, shaft, v, rs) - v, -step_v), step_v)
-    else:
-        v += root_q * normal(rs)
-    top: float = prm[VMAX_SHAFT] if shaft else prm[VMAX]
-    return min(max(v, -top), top)
+def new_speed(prm: np.ndarray, shaft: int, v: float, step_v: float, rs: np.ndarray) -> float:
+    """The speed after a change of gait: towards a fresh speed, by at most ``step_v`` (bounded
+    acceleration: nobody jumps to riding speed in a second, so one range with a large NLOS excess
+    cannot pull the estimate metres away). Between changes the speed follows white
+    acceleration (``v += sqrt(q dt) N(0, 1)``) in `move_row`."""
+    return v + min(max(_fresh_speed(prm, shaft, v, rs) - v, -step_v), step_v)
 
 
 @jit
@@ -155,6 +154,8 @@ def move_row(
     p_switch = 1.0 if moving == 2 else -math.expm1(-dt / prm[SWITCH])
     root_q = (math.sqrt(prm[Q] * dt), math.sqrt(prm[Q_SHAFT] * dt))
     step_v = (prm[ACC] * dt, prm[ACC_SHAFT] * dt)
+    top = (prm[VMAX], prm[VMAX_SHAFT])
+    diff = prm[DIFF] * root
     for p in range(pt.shape[1]):
         t = pt[k, p]
         if moving == 0:
@@ -162,8 +163,13 @@ def move_row(
             s = ps[k, p] + prm[STILL_DIFF] * root * normal(rs)
         else:
             shaft = t_shaft[t]
-            v = new_speed(prm, shaft, pv[k, p], p_switch, root_q[shaft], step_v[shaft], rs)
-            s = ps[k, p] + v * dt + prm[DIFF] * root * normal(rs)
+            v = pv[k, p]
+            if uniform(rs) < p_switch:  # a change of gait: rare, so a call is fine
+                v = new_speed(prm, shaft, v, step_v[shaft], rs)
+            else:
+                v += root_q[shaft] * normal(rs)
+            v = min(max(v, -top[shaft]), top[shaft])
+            s = ps[k, p] + v * dt + diff * normal(rs)
         if s < 0.0 or s > t_len[t]:
             t, s, v = run_off_ends(
                 t_len, tab.t_from, tab.t_to, tab.inc_ptr, tab.inc_tunnel, tab.inc_end, t, s, v, rs

@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from minepos.engine.config import TrackerConfig
+from minepos.engine.likelihood import range_table
 from minepos.mine import Mine
 
 __all__ = ["TECH_BLE", "TECH_RFID", "TECH_UWB", "MineTables", "NetworkSamples", "build_tables"]
@@ -55,6 +56,7 @@ class MineTables(NamedTuple):
     a_off: FloatArray  # (A,) each anchor's offset along its own tunnel
     a_vis_lo: FloatArray  # (A,) stretch of its own tunnel a UWB anchor sees in line of sight
     a_vis_hi: FloatArray
+    r_tab: FloatArray  # the range log-likelihood tabulated over residuals (see likelihood.py)
 
 
 class NetworkSamples:
@@ -192,4 +194,5 @@ def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
         a_off=np.array([a.offset_m for a in mine.anchors], dtype=np.float64),
         a_vis_lo=vis[:, 0].copy(),
         a_vis_hi=vis[:, 1].copy(),
+        r_tab=range_table(config.params()),
     )

@@ -175,38 +175,58 @@ class Tracker:
         return slot
 
     def _collect(self, due: list[Measurement]) -> tuple[_Batch, dict[int, float], set[str]]:
-        """Sort a tick's measurements into the batch; handle events and motion flags."""
+        """Sort a tick's measurements into the batch; handle events, motion flags and fixes.
+
+        Anchor measurements (nearly all of them) go through list comprehensions rather than one
+        Python loop with branches: at 14,000 tags this loop is a third of the tick.
+        """
         batch = _Batch()
         lamp: dict[int, float] = {}
         drop: set[str] = set()
-        index = self.mine.anchor_index
-        for m in due:
+        for m in [
+            m for m in due if m.event is not None or m.motion is not None or m.xyz is not None
+        ]:
             if m.event is not None:
                 self._event(m, lamp, drop)
             if m.motion is not None:
                 self._set_motion(m.tag, m.motion)
-            if m.anchor is not None:
-                a = index.get(m.anchor)
-                if a is None:
-                    self.skipped["unknown anchor"] += 1
-                    continue
-                self._anchor_last[a] = np.fmax(self._anchor_last[a], m.ts)
-                if m.range_m is not None:
-                    kind, value = KIND_RANGE, m.range_m
-                elif m.rssi_dbm is not None:
-                    kind, value = KIND_RSSI, m.rssi_dbm
-                else:
-                    kind, value = KIND_PRESENCE, 0.0
-            elif m.xyz is not None:
-                a, kind, value = 0, KIND_FIX, 0.0
-            else:
-                continue
-            batch.slot.append(self._slot_of(m.tag, m.ts))
-            batch.ts.append(m.ts)
-            batch.kind.append(kind)
-            batch.anchor.append(a)
-            batch.value.append(value)
-            batch.xyz.append(m.xyz if m.xyz is not None else (0.0, 0.0, 0.0))
+            if m.anchor is None and m.xyz is not None:
+                batch.slot.append(self._slot_of(m.tag, m.ts))
+                batch.ts.append(m.ts)
+                batch.kind.append(KIND_FIX)
+                batch.anchor.append(0)
+                batch.value.append(0.0)
+                batch.xyz.append(m.xyz)
+        index = self.mine.anchor_index
+        heard = [(m, index.get(m.anchor, -1)) for m in due if m.anchor is not None]
+        if any(a < 0 for _, a in heard):
+            self.skipped["unknown anchor"] += sum(1 for _, a in heard if a < 0)
+            heard = [(m, a) for m, a in heard if a >= 0]
+        if not heard:
+            return batch, lamp, drop
+        slots = self._slot
+        slot = [slots.get(m.tag, -1) for m, _ in heard]
+        for i in [i for i, k in enumerate(slot) if k < 0]:
+            slot[i] = self._slot_of(heard[i][0].tag, heard[i][0].ts)
+        ts = [m.ts for m, _ in heard]
+        anchor = [a for _, a in heard]
+        np.fmax.at(self._anchor_last, anchor, ts)
+        batch.slot += slot
+        batch.ts += ts
+        batch.anchor += anchor
+        batch.kind += [
+            KIND_RANGE
+            if m.range_m is not None
+            else KIND_RSSI
+            if m.rssi_dbm is not None
+            else KIND_PRESENCE
+            for m, _ in heard
+        ]
+        batch.value += [
+            m.range_m if m.range_m is not None else m.rssi_dbm if m.rssi_dbm is not None else 0.0
+            for m, _ in heard
+        ]
+        batch.xyz += [(0.0, 0.0, 0.0)] * len(heard)
         return batch, lamp, drop
 
     def _event(self, m: Measurement, lamp: dict[int, float], drop: set[str]) -> None:
@@ -310,42 +330,49 @@ class Tracker:
         xyz = self.mine.point_at(out.t, out.s).tolist()
         ids = self._tunnel_ids
         tags = self.store.tags
-        seen = self.store.last_seen[slots].tolist()
-        result: list[Estimate] = []
+        k_max = out.st.shape[1]
+        width = np.where(np.arange(k_max) < out.n[:, None], out.shi - out.slo, 0.0).sum(axis=1)
         st, lo, hi = out.st.tolist(), out.slo.tolist(), out.shi.tolist()
-        rows = zip(
-            slots.tolist(),
-            out.t.tolist(),
-            out.s.tolist(),
-            out.v.tolist(),
-            out.n.tolist(),
-            xyz,
-            seen,
-            strict=True,
-        )
-        for i, (k, t, s, v, n_sp, p, last) in enumerate(rows):
-            spans = tuple(Span(ids[st[i][j]], lo[i][j], hi[i][j]) for j in range(n_sp))
-            tag = tags[k]
-            assert tag is not None
-            result.append(
-                Estimate(
-                    tag,
-                    now,
-                    ids[t],
-                    s,
-                    (p[0], p[1], p[2]),
-                    spans,
-                    sum(sp.to_m - sp.from_m for sp in spans),
-                    v,
-                    last,
-                )
+        result = [
+            Estimate(
+                tags[k] or "",
+                now,
+                ids[t],
+                s,
+                (p[0], p[1], p[2]),
+                tuple(
+                    [
+                        Span(ids[a], b, c)
+                        for a, b, c in zip(st_i[:n], lo_i[:n], hi_i[:n], strict=True)
+                    ]
+                ),
+                w,
+                v,
+                last,
             )
+            for k, t, s, v, n, p, last, w, st_i, lo_i, hi_i in zip(
+                slots.tolist(),
+                out.t.tolist(),
+                out.s.tolist(),
+                out.v.tolist(),
+                out.n.tolist(),
+                xyz,
+                self.store.last_seen[slots].tolist(),
+                width.tolist(),
+                st,
+                lo,
+                hi,
+                strict=True,
+            )
+        ]
         self._last = {e.tag: e for e in result}
         return result
 
     def _forget(self, now: float) -> None:
-        seen = self.store.last_seen
-        stale = [t for t, k in self._slot.items() if now - seen[k] > self.config.forget_s]
-        for tag in stale:
-            log.info("dropped tag %s after %.0f s of silence", tag, self.config.forget_s)
-            self.drop(tag)
+        st = self.store
+        stale = np.flatnonzero(st.used & (now - st.last_seen > self.config.forget_s))
+        for k in stale.tolist():
+            tag = st.tags[k]
+            if tag is not None:
+                log.info("dropped tag %s after %.0f s of silence", tag, self.config.forget_s)
+                self.drop(tag)
