@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import secrets
 import time
@@ -20,7 +21,8 @@ from minepos.api.runtime import Runtime
 from minepos.api.server import Feed
 
 if TYPE_CHECKING:
-    from minepos.sim.config import IncidentSpec
+    from minepos.sim.config import IncidentSpec, ScenarioConfig
+    from minepos.sim.simulation import Simulation
 from minepos.errors import InputError
 from minepos.mine import Mine
 from minepos.store import Store
@@ -61,7 +63,6 @@ def demo_feed(people: int = 300, minutes: float = 360.0, seed: int = 1) -> Feed:
     async def _feed(runtime: Runtime, stop: asyncio.Event) -> None:
         from minepos.sim.config import ScenarioConfig
         from minepos.sim.live import Gateways, gateway_batches
-        from minepos.sim.simulation import Simulation
 
         loop = asyncio.get_running_loop()
         start = datetime.fromtimestamp(float(int(time.time())), UTC)
@@ -72,7 +73,7 @@ def demo_feed(people: int = 300, minutes: float = 360.0, seed: int = 1) -> Feed:
             shift_offset_s=3600.0,
             incidents=incident_schedule(minutes),
         )
-        sim = await loop.run_in_executor(None, Simulation, runtime.mine, config, seed)
+        sim = await loop.run_in_executor(None, _simulation, runtime.mine, config, seed)
         gateways = Gateways(runtime.mine, config.anchors_per_gateway)
         ticks = sim.run()
         while not stop.is_set():
@@ -91,6 +92,21 @@ def demo_feed(people: int = 300, minutes: float = 360.0, seed: int = 1) -> Feed:
                 runtime.pipeline.accept(payload, gateway, "sim")
 
     return feed
+
+
+def _simulation(mine: Mine, config: ScenarioConfig, seed: int) -> Simulation:
+    """The shift; incidents the simulator cannot stage (nobody underground then) are dropped."""
+    from minepos.sim.simulation import Simulation
+
+    tries = [config.incidents, config.incidents[:6], ()]
+    for n, incidents in enumerate(tries):
+        try:
+            return Simulation(mine, dataclasses.replace(config, incidents=incidents), seed)
+        except InputError as exc:
+            if n == len(tries) - 1:
+                raise
+            log.warning("demo incidents: %s; staging fewer", exc)
+    raise AssertionError("unreachable")
 
 
 def demo_login(store: Store, data_dir: Path) -> tuple[str, str]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,6 +60,29 @@ def _publisher(settings: ServerSettings, mine: Mine) -> object | None:
     return MqttAlarmPublisher(settings.mqtt, mine.id, client_id=f"minepos-{mine.id}-out")
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server with our own Ctrl-C handling: it re-raises the signal after a graceful
+    stop, which would cancel our own shutdown half-way and print tracebacks."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._stop)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.remove_signal_handler(sig)
+
+    def _stop(self) -> None:
+        if self.should_exit:  # a second Ctrl-C: do not wait for open connections
+            self.force_exit = True
+        self.should_exit = True
+
+
 def _uvicorn_config(settings: ServerSettings, app: object) -> uvicorn.Config:
     tls = {}
     if settings.tls_certfile is not None or settings.tls_keyfile is not None:
@@ -94,7 +118,7 @@ async def run_server(
     runtime = Runtime(mine, store, tick_s=settings.tick_s, publisher=publisher)  # type: ignore[arg-type]
     runtime.load_people()
     app = create_app(settings, runtime.services(), static_dir=static_dir)
-    server = uvicorn.Server(_uvicorn_config(settings, app))
+    server = _Server(_uvicorn_config(settings, app))
     stop = asyncio.Event()
     tasks = [asyncio.create_task(runtime.run(stop), name="minepos-runtime")]
     source = _mqtt_source(settings, runtime)

@@ -1,0 +1,107 @@
+"""The commands: user add and gateway add print working credentials; demo starts and stops."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from minepos.store import Store
+
+MINEPOS = [sys.executable, "-c", "from minepos.cli import main; main()"]
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*MINEPOS, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_user_add_prints_a_token_of_that_role(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/m.sqlite3"
+    out = run("user", "add", "olga", "--role", "dispatcher", "--db", db, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    token = out.stdout.strip()
+    with Store(db) as store:
+        user = store.users.by_token(token)
+        assert user is not None and (user.name, user.role) == ("olga", "dispatcher")
+        assert store.audit.list()[0].action == "user.add"
+    again = run("user", "add", "olga", "--role", "viewer", "--db", db, cwd=tmp_path)
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+
+
+def test_user_add_refuses_an_unknown_role(tmp_path: Path) -> None:
+    out = run(
+        "user",
+        "add",
+        "x",
+        "--role",
+        "king",
+        "--db",
+        f"sqlite:///{tmp_path}/m.sqlite3",
+        cwd=tmp_path,
+    )
+    assert out.returncode == 1
+    assert "role 'king'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_gateway_add_prints_an_ingest_key(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/m.sqlite3"
+    out = run("gateway", "add", "gw-7", "--db", db, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    with Store(db) as store:
+        gw = store.gateways.by_key(out.stdout.strip())
+        assert gw is not None and gw.name == "gw-7"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_demo_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "MINEPOS_DB": ""}
+    proc = subprocess.Popen(
+        [*MINEPOS, "demo", "--port", str(port), "--people", "40"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline() if proc.stdout else ""
+            lines.append(line)
+            if "log in as:" in line:
+                break
+        text = "".join(lines)
+        assert f"http://127.0.0.1:{port}/" in text, text
+        name, password = text.split("log in as:")[1].strip().split(" / ")
+        base = f"http://127.0.0.1:{port}/api/v1"
+        assert httpx.get(f"{base}/health").json()["status"] == "ok"
+        login = httpx.post(f"{base}/auth/login", json={"name": name, "password": password})
+        assert login.status_code == 200
+        page = httpx.get(f"http://127.0.0.1:{port}/")
+        assert "minepos" in page.text and "<canvas" in page.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "stopped" in err
+    assert "Traceback" not in err
+    assert (tmp_path / "minepos-data" / "minepos.sqlite3").is_file()
