@@ -52,3 +52,38 @@ def test_ws_header_auth_and_clients_counted(api: Api) -> None:
     while api.services.hub.clients and time.monotonic() < deadline:
         time.sleep(0.01)
     assert api.services.hub.clients == 0
+
+
+class BrokenTracker:
+    """An engine that fails every step."""
+
+    def add(self, measurements: object) -> None:
+        return None
+
+    def step(self, now: float) -> list[object]:
+        raise ZeroDivisionError("engine bug")
+
+
+def test_rules_go_on_when_the_engine_fails(tmp_path: object, demo_mine: object) -> None:
+    import asyncio
+
+    from minepos.api.runtime import Runtime
+    from minepos.store import Store
+
+    store = Store(f"sqlite:///{tmp_path}/r.sqlite3")
+    runtime = Runtime(demo_mine, store, tracker=BrokenTracker())  # type: ignore[arg-type]
+    runtime.load_people()
+    tag = demo_mine.people[0].tag  # type: ignore[attr-defined]
+    payload = json.dumps({"measurements": [{"ts": NOW, "tag": tag, "event": "sos"}]}).encode()
+
+    async def go() -> list[str]:
+        runtime.clock = lambda: NOW + 0.5
+        runtime.pipeline.clock = runtime.clock
+        runtime.pipeline.accept(payload, "gw", "http")
+        tick = await runtime.tick(NOW + 1.0)
+        await runtime.close()
+        return [c.alarm.kind for c in tick.changes]
+
+    assert asyncio.run(go()) == ["sos"]
+    assert [a.kind for a in store.alarms.active()] == ["sos"]
+    store.close()

@@ -209,7 +209,11 @@ class Runtime:
         with self._lock:
             batch, self._buffer = self._buffer, []
         t0 = time.perf_counter()
-        estimates = await self._on(self._engine, self._engine_step, now, batch)
+        try:
+            estimates = await self._on(self._engine, self._engine_step, now, batch)
+        except Exception:  # the rules (SOS, tag lost, lamp room) must go on without places
+            log.exception("engine step at %.3f failed; safety runs without new places", now)
+            estimates = ()
         tick, rows, headcount, system = await self._on(
             self._safety, self._safety_step, now, batch, estimates
         )
