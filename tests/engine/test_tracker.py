@@ -56,7 +56,7 @@ def test_gross_outliers_are_ignored(drift) -> None:  # type: ignore[no-untyped-d
         for m in clean
     ]
     err = errors(drift, track(drift, wild, truth), truth)[WARMUP:]
-    assert np.percentile(err, 95) < 0.4
+    assert np.percentile(err, 95) < 0.5
 
 
 def test_junction_choice_follows_the_crosscut() -> None:

@@ -6,6 +6,7 @@ sane values); a bad line is reported on stderr with its number and reason and sk
 
 from __future__ import annotations
 
+import gc
 import math
 import sys
 from collections.abc import Iterable, Iterator
@@ -127,6 +128,9 @@ def _locate_command(
         raise InputError(f"--particles {particles}: must be between 16 and 4096")
     the_mine = load_mine(mine)
     tracker = Tracker(the_mine, TrackerConfig(particles=particles), np.random.default_rng(seed))
+    # one estimate object per tag per tick: keep the collector off the start-up objects
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     out = sys.stdout.buffer
     with _open_lines(measurements) as lines:
         for estimates in locate(read_measurements(lines, the_mine, sys.stderr), tracker, tick):

@@ -200,9 +200,9 @@ def summarize(
     """
     n = len(pt)
     sort_row(pt, ps, pv, lw)
-    w, h, dens, chosen, swt = scratch[0], scratch[1], scratch[2], scratch[3], scratch[4]
-    # stretches are built in scratch rows (up to P of them) and only then cut to len(st)
-    sp_t, sp_lo, sp_hi = scratch[5], scratch[6], scratch[7]
+    w, h, dens, chosen = scratch[0, :n], scratch[1, :n], scratch[2, :n], scratch[3, :n]
+    # stretches are built in scratch rows (up to n of them) and only then cut to len(st)
+    swt, sp_t, sp_lo, sp_hi = scratch[4, :n], scratch[5, :n], scratch[6, :n], scratch[7, :n]
     total = 0.0
     for i in range(n):
         w[i] = math.exp(lw[i])

@@ -41,6 +41,11 @@ _F = list(TrackerConfig.__slots__)
 BELOW, LATERAL = _F.index("tag_below_axis"), _F.index("tag_lateral_sd")
 UWB_ABSENCE, UWB_EXPECT = _F.index("uwb_absence_factor"), _F.index("uwb_expect_m")
 UWB_MAX = _F.index("uwb_max_anchors")
+TIGHT_N, TIGHT_W, TIGHT_END = (
+    _F.index("particles_tight"),
+    _F.index("tight_width_m"),
+    _F.index("tight_end_m"),
+)
 RESAMPLE, ROUGHEN, ABSENCE = (
     _F.index("resample_below"),
     _F.index("roughen"),
@@ -49,18 +54,22 @@ RESAMPLE, ROUGHEN, ABSENCE = (
 
 
 @jit
-def _normalise(lw: np.ndarray, k: int) -> float:
-    """Normalise row ``k`` of the log-weights in place; return the effective sample size."""
+def _normalise(lw: np.ndarray, k: int, w: np.ndarray) -> float:
+    """Normalise row ``k`` of the log-weights in place, leave the weights in ``w``; return the
+    effective sample size (one exponential per particle)."""
     m = lw[k].max()
     total = 0.0
     for p in range(lw.shape[1]):
-        total += math.exp(lw[k, p] - m)
+        w[p] = math.exp(lw[k, p] - m)
+        total += w[p]
     shift = m + math.log(total)
-    ess_inv = 0.0
+    inv = 1.0 / total
+    sq = 0.0
     for p in range(lw.shape[1]):
         lw[k, p] -= shift
-        ess_inv += math.exp(2.0 * lw[k, p])
-    return 1.0 / ess_inv
+        w[p] *= inv
+        sq += w[p] * w[p]
+    return 1.0 / sq
 
 
 @jit
@@ -73,11 +82,16 @@ def _resample(
     lw: np.ndarray,
     k: int,
     rs: np.ndarray,
+    work: np.ndarray,
 ) -> None:
-    """Systematic resampling of row ``k``, then roughening along the tunnel."""
+    """Systematic resampling of row ``k`` (weights in ``work[0]`` from `_normalise`), then
+    roughening along the tunnel; ``work`` rows 1-3 hold copies of the row."""
     n = pt.shape[1]
     t_len = tab.t_len
-    t0, s0, v0, w0 = pt[k].copy(), ps[k].copy(), pv[k].copy(), np.exp(lw[k])
+    w0, t0, s0, v0 = work[0], work[1], work[2], work[3]
+    for p in range(n):
+        t0[p], s0[p], v0[p] = pt[k, p], ps[k, p], pv[k, p]
+    flat = -math.log(n)
     step = 1.0 / n
     u = uniform(rs) * step
     cum = w0[0]
@@ -86,13 +100,13 @@ def _resample(
         while u > cum and j < n - 1:
             j += 1
             cum += w0[j]
-        t, s, v = t0[j], s0[j] + prm[ROUGHEN] * normal(rs), v0[j]
+        t, s, v = int(t0[j]), s0[j] + prm[ROUGHEN] * normal(rs), v0[j]
         if s < 0.0 or s > t_len[t]:
             t, s, v = run_off_ends(
                 t_len, tab.t_from, tab.t_to, tab.inc_ptr, tab.inc_tunnel, tab.inc_end, t, s, v, rs
             )
         pt[k, p], ps[k, p], pv[k, p] = t, s, v
-        lw[k, p] = -math.log(n)
+        lw[k, p] = flat
         u += step
 
 
@@ -282,6 +296,7 @@ def _tag_tick(
     xyz: np.ndarray,
     heard: np.ndarray,
     rs: np.ndarray,
+    work: np.ndarray,
 ) -> tuple[int, int]:
     """Run one tag's tick; returns (measurements that fit nothing, measurements used)."""
     n = pt.shape[1]
@@ -302,16 +317,78 @@ def _tag_tick(
         bad += _update(tab, prm, pt, ps, lw, k, j, g, m_kind, m_anchor, m_val, m_xyz, ll, xyz)
         if n_range > 0 and tab.ua_anchor.size > 0:
             _ranging_absence(tab, prm, pt, ps, lw, k, j, g, m_kind, m_anchor, m_val, alive)
-        if _normalise(lw, k) < prm[RESAMPLE] * n:
-            _resample(tab, prm, pt, ps, pv, lw, k, rs)
+        if _normalise(lw, k, work[0]) < prm[RESAMPLE] * n:
+            _resample(tab, prm, pt, ps, pv, lw, k, rs, work)
         j = g
     move_row(tab, prm, pt, ps, pv, k, now - tag_time[k], moving, rs)
     tag_time[k] = max(tag_time[k], now)
     if tab.rd_anchor.size > 0:
         _absence(tab, prm, pt, ps, lw, k, heard, n_heard, alive)
-        if _normalise(lw, k) < prm[RESAMPLE] * n:
-            _resample(tab, prm, pt, ps, pv, lw, k, rs)
+        if _normalise(lw, k, work[0]) < prm[RESAMPLE] * n:
+            _resample(tab, prm, pt, ps, pv, lw, k, rs, work)
     return bad, j1 - j0
+
+
+@jit
+def _resize(
+    tab: MineTables,
+    prm: np.ndarray,
+    pt: np.ndarray,
+    ps: np.ndarray,
+    pv: np.ndarray,
+    lw: np.ndarray,
+    k: int,
+    n: int,
+    t: int,
+    n_sp: int,
+    slo: np.ndarray,
+    shi: np.ndarray,
+    rs: np.ndarray,
+    work: np.ndarray,
+) -> int:
+    """Adapt row ``k``'s particle count; return the new count.
+
+    A tag whose 95 % region is one short stretch away from junctions is followed with
+    ``particles_tight`` particles (resampled down); any other with ``particles`` (each live
+    particle duplicated, half the weight each). Most tags are tight most of the time, and
+    halving their particles doubles the throughput without touching the hard cases.
+    """
+    big, small = pt.shape[1], min(int(prm[TIGHT_N]), pt.shape[1])
+    tight = (
+        n_sp == 1
+        and shi[0] - slo[0] < prm[TIGHT_W]
+        and slo[0] > prm[TIGHT_END]
+        and shi[0] < tab.t_len[t] - prm[TIGHT_END]
+    )
+    if tight and n > small:
+        _normalise(lw[k : k + 1, :n], 0, work[0])
+        _resample(
+            tab,
+            prm,
+            pt[k : k + 1, :n],
+            ps[k : k + 1, :n],
+            pv[k : k + 1, :n],
+            lw[k : k + 1, :n],
+            0,
+            rs,
+            work,
+        )  # all n equally weighted, order kept
+        for p in range(small):  # every (n / small)-th of the evenly weighted, sorted particles
+            q = (p * n) // small
+            pt[k, p], ps[k, p], pv[k, p] = pt[k, q], ps[k, q], pv[k, q]
+            lw[k, p] = -math.log(small)
+        return small
+    if not tight and n < big:
+        for p in range(n, big):
+            q = p % n
+            pt[k, p], ps[k, p], pv[k, p] = pt[k, q], ps[k, q], pv[k, q]
+        half = math.log(big / n)
+        for p in range(big):
+            lw[k, p] = lw[k, p % n] - half if p >= n else lw[k, p]
+        for p in range(n):
+            lw[k, p] -= half
+        return big
+    return n
 
 
 @jit
@@ -328,6 +405,7 @@ def run_tick(
     tag_time: np.ndarray,
     tag_moving: np.ndarray,
     tag_bad: np.ndarray,
+    tag_np: np.ndarray,
     m_ptr: np.ndarray,
     m_ts: np.ndarray,
     m_kind: np.ndarray,
@@ -348,28 +426,31 @@ def run_tick(
     ``m_ptr`` (len(slots)+1) delimits each slot's measurements in ``m_*``, sorted by time.
     ``tag_bad`` counts consecutive ticks whose measurements fit none of the particles.
     """
-    n = pt.shape[1]
-    ll = np.empty(n)
-    xyz = np.empty((n, 3))
-    scratch = np.empty((8, n))
+    big = pt.shape[1]
+    ll = np.empty(big)
+    xyz = np.empty((big, 3))
+    scratch = np.empty((8, big))
+    work = np.empty((4, big))
     heard = np.empty(
         max(1, int((m_ptr[1:] - m_ptr[:-1]).max()) if len(slots) else 1), dtype=np.int64
     )
     for i in range(len(slots)):
         k = slots[i]
         j0, j1 = m_ptr[i], m_ptr[i + 1]
+        n = tag_np[k]
+        # the tag's particles as a one-row view of its `n` live particles
         bad, used = _tag_tick(
             tab,
             prm,
             now,
-            k,
+            0,
             j0,
             j1,
-            pt,
-            ps,
-            pv,
-            lw,
-            tag_time,
+            pt[k : k + 1, :n],
+            ps[k : k + 1, :n],
+            pv[k : k + 1, :n],
+            lw[k : k + 1, :n],
+            tag_time[k : k + 1],
             tag_moving[k],
             m_ts,
             m_kind,
@@ -381,9 +462,22 @@ def run_tick(
             xyz,
             heard,
             rs,
+            work,
         )
         if used > 0:
             tag_bad[k] = tag_bad[k] + 1 if bad > 0 else 0
         out_t[i], out_s[i], out_v[i], out_n[i] = summarize(
-            tab, prm, pt[k], ps[k], pv[k], lw[k], scratch, out_st[i], out_slo[i], out_shi[i]
+            tab,
+            prm,
+            pt[k, :n],
+            ps[k, :n],
+            pv[k, :n],
+            lw[k, :n],
+            scratch,
+            out_st[i],
+            out_slo[i],
+            out_shi[i],
+        )
+        tag_np[k] = _resize(
+            tab, prm, pt, ps, pv, lw, k, n, out_t[i], out_n[i], out_slo[i], out_shi[i], rs, work
         )

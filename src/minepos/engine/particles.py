@@ -38,6 +38,8 @@ class ParticleStore:
         self.bad: IntArray = np.zeros(capacity, dtype=np.int64)
         self.used: BoolArray = np.zeros(capacity, dtype=np.bool_)
         self.fresh: BoolArray = np.zeros(capacity, dtype=np.bool_)
+        #: live particles per row (the first `live[k]` of the row; see kernel._resize)
+        self.live: IntArray = np.full(capacity, particles, dtype=np.int64)
         self.tags: list[str | None] = [None] * capacity
         self.free: list[int] = list(range(capacity - 1, -1, -1))
 
@@ -60,6 +62,7 @@ class ParticleStore:
         self.bad = _widen(self.bad, rows)  # type: ignore[assignment]
         self.used = _widen(self.used, rows)  # type: ignore[assignment]
         self.fresh = _widen(self.fresh, rows)  # type: ignore[assignment]
+        self.live = _widen(self.live, rows)  # type: ignore[assignment]
         self.tags.extend([None] * old)
         self.free.extend(range(rows - 1, old - 1, -1))
 
@@ -74,6 +77,7 @@ class ParticleStore:
         self.time[slot] = ts
         self.last_seen[slot] = ts
         self.bad[slot] = 0
+        self.live[slot] = self.particles
         self.moving[slot] = -1 if moving is None else int(moving)
         return slot
 
@@ -87,6 +91,7 @@ class ParticleStore:
         """Set a row's particles (equal weights) standing at time ``ts``."""
         self.pt[slot], self.ps[slot], self.pv[slot] = t, s, v
         self.lw[slot] = -np.log(self.particles)
+        self.live[slot] = self.particles
         self.time[slot] = ts
         self.fresh[slot] = False
         self.bad[slot] = 0

@@ -309,6 +309,7 @@ class Tracker:
             st.time,
             st.moving,
             st.bad,
+            st.live,
             ptr,
             b.ts,
             b.kind,
