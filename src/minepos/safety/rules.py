@@ -268,7 +268,7 @@ class AnchorOfflineRule(Rule):
     """An anchor silent for ``anchor_offline_s`` while tags were where it should hear them.
 
     An anchor only reports what it hears, so silence alone is no fault where nobody walks. A tag
-    counts as "should be heard" when it is surely placed (interval within a 10 m cell) in a cell
+    counts as "should be heard" when it is surely placed (95 % interval under 5 m) in a 10 m cell
     where this anchor, while alive, heard the tags present at least 80 % of the time over at
     least 10 samples (its learned coverage: the cells where it heard tags and those within its
     sure range). Near junctions a UWB tag ranges only its nearest anchors, and the engine may

@@ -61,7 +61,7 @@ class SafetySettings(BaseModel):
         default=10, ge=0, description="Overcrowding clears after this long at or under the limit."
     )
     anchor_expect_s: float = Field(
-        default=10,
+        default=30,
         ge=0,
         description="A silent anchor is offline only if tags were where it should hear them "
         "(its learned coverage or sure range) this long.",

@@ -33,6 +33,10 @@ _REJOIN_S = 5.0
 
 #: cell size of the learned anchor coverage (where tags were when an anchor heard them)
 COVERAGE_CELL_M = 10.0
+#: only tags placed this surely (95 % interval length) teach or use the coverage
+COVERAGE_SURE_M = 5.0
+#: cells farther than this from the anchor are not learned (the edge of the radio range)
+COVERAGE_MAX_M = 50.0
 #: coverage is learned on every this many seconds
 COVERAGE_EVERY_S = 3
 
@@ -178,6 +182,7 @@ class LiveState:
         self._zone_ids = np.array([z.id for z in mine.zones], dtype=object)
         self._edges = _zone_edges(mine)
         self._near_anchors = self._anchors_by_tunnel()
+        self._far: dict[tuple[str, tuple[str, int]], bool] = {}
 
     def tag(self, tag: str) -> TagState:
         """The state of a tag, created on first sight."""
@@ -300,7 +305,7 @@ class LiveState:
         """The 10 m cell of a tag placed this tick with an interval no longer than a cell."""
         if st.tunnel is None or st.offset_m is None or st.placed_at is None:
             return None
-        if now - st.placed_at > 2.0 or (st.uncertainty_m or 0.0) > COVERAGE_CELL_M:
+        if now - st.placed_at > 2.0 or (st.uncertainty_m or 0.0) > COVERAGE_SURE_M:
             return None
         return st.tunnel, int(st.offset_m // COVERAGE_CELL_M)
 
@@ -332,7 +337,7 @@ class LiveState:
             cell = self._cell(st, now) if st is not None else None
             if cell is not None:
                 heard.setdefault(anchor, set()).add(cell)
-                self.coverage.setdefault(anchor, {}).setdefault(cell, [0, 0])
+                self._track_cell(anchor, cell)
         self._heard.clear()
         self._watch_near_cells()
         for anchor, cells in self.coverage.items():
@@ -368,7 +373,25 @@ class LiveState:
             offs, reaches, ids = near
             centre = (k + 0.5) * COVERAGE_CELL_M
             for j in np.flatnonzero(np.abs(offs - centre) <= reaches).tolist():
-                self.coverage.setdefault(ids[j], {}).setdefault((tunnel, k), [0, 0])
+                self._track_cell(ids[j], (tunnel, k))
+
+    def _track_cell(self, anchor: str, cell: tuple[str, int]) -> None:
+        """Start counting a cell for an anchor, unless it lies beyond `COVERAGE_MAX_M`.
+
+        Far cells sit near the edge of the radio range, where a metre decides; they would teach
+        a reliability that does not hold for the next tag.
+        """
+        cells = self.coverage.setdefault(anchor, {})
+        if cell in cells or anchor not in self.mine.anchor_index:
+            return
+        key = (anchor, cell)
+        far = self._far.get(key)
+        if far is None:
+            a = self.mine.anchors[self.mine.anchor_index[anchor]]
+            centre = self.mine.point_at_one(cell[0], (cell[1] + 0.5) * COVERAGE_CELL_M)
+            far = self._far[key] = bool(np.linalg.norm(centre - np.asarray(a.xyz)) > COVERAGE_MAX_M)
+        if not far:
+            cells[cell] = [0, 0]
 
     def covers(self, anchor: str, min_ticks: int = 10, min_share: float = 0.8) -> bool:
         """True if a tag sits now where this anchor, while alive, heard tags reliably."""
