@@ -353,7 +353,8 @@ def _resize(
     particle duplicated, half the weight each). Most tags are tight most of the time, and
     halving their particles doubles the throughput without touching the hard cases.
     """
-    big, small = pt.shape[1], min(int(prm[TIGHT_N]), pt.shape[1])
+    big: int = pt.shape[1]
+    small: int = min(int(prm[TIGHT_N]), big)
     tight = (
         n_sp == 1
         and shi[0] - slo[0] < prm[TIGHT_W]
