@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
+import orjson
 from numpy.typing import NDArray
 
 from minepos.measurement import Measurement
@@ -134,50 +135,43 @@ class MeasurementBatch:
     def json_lines(self, tags: Sequence[str], anchors: Sequence[str]) -> list[str]:
         """One canonical JSON object per row (no newline), in row order; fast path for writers.
 
-        Rows are formatted kind by kind with one comprehension each (ranges are most of them),
-        then put back in row order.
+        Rows are encoded kind by kind (ranges are most of them) with orjson, times rounded to the
+        millisecond, ranges to the millimetre, RSSI and battery to a tenth; then put back in row
+        order.
         """
-        n = len(self.ts)
-        out: list[str] = [""] * n
-        kind = self.kind
-        for k in np.unique(kind).tolist():
-            rows = np.flatnonzero(kind == k)
-            ts = self.ts[rows].tolist()
-            tag = [tags[p] for p in self.person[rows].tolist()]
-            if k in (RANGE, RSSI, PRESENCE):
-                anc = [anchors[a] for a in self.anchor[rows].tolist()]
-                lines = _anchor_lines(k, ts, anc, tag, self.value[rows].tolist())
-            elif k == STATUS:
-                flags = ["true" if f else "false" for f in self.motion[rows].tolist()]
-                bat = self.battery[rows].tolist()
-                lines = [
-                    f'{{"ts":{t:.3f},"tag":"{g}","motion":{f},"battery_pct":{b:.1f}}}'
-                    for t, g, f, b in zip(ts, tag, flags, bat, strict=True)
-                ]
-            else:
-                ev = [EVENT_NAMES[e] for e in self.event[rows].tolist()]
-                lines = [
-                    f'{{"ts":{t:.3f},"tag":"{g}","event":"{e}"}}'
-                    for t, g, e in zip(ts, tag, ev, strict=True)
-                ]
+        out: list[str] = [""] * len(self.ts)
+        for k in np.unique(self.kind).tolist():
+            rows = np.flatnonzero(self.kind == k)
+            lines = self._encode(k, rows, tags, anchors)
             for i, line in zip(rows.tolist(), lines, strict=True):
-                out[i] = line
+                out[i] = line.decode()
         return out
 
-
-def _anchor_lines(
-    kind: int, ts: list[float], anc: list[str], tag: list[str], value: list[float]
-) -> list[str]:
-    if kind == RANGE:
-        return [
-            f'{{"ts":{t:.3f},"anchor":"{a}","tag":"{g}","range_m":{v:.3f}}}'
-            for t, a, g, v in zip(ts, anc, tag, value, strict=True)
-        ]
-    if kind == RSSI:
-        return [
-            f'{{"ts":{t:.3f},"anchor":"{a}","tag":"{g}","rssi_dbm":{v:.1f}}}'
-            for t, a, g, v in zip(ts, anc, tag, value, strict=True)
-        ]
-    return [
-        f'{{"ts":{t:.3f},"anchor":"{a}","tag":"{g}"}}' for t, a, g in zip(ts, anc, tag, strict=True)
-    ]
+    def _encode(
+        self, kind: int, rows: IntArray, tags: Sequence[str], anchors: Sequence[str]
+    ) -> list[bytes]:
+        dumps = orjson.dumps
+        ts = np.round(self.ts[rows], 3).tolist()
+        tag = [tags[p] for p in self.person[rows].tolist()]
+        if kind in (RANGE, RSSI, PRESENCE):
+            anc = [anchors[a] for a in self.anchor[rows].tolist()]
+            if kind == PRESENCE:
+                return [
+                    dumps({"ts": t, "anchor": a, "tag": g})
+                    for t, a, g in zip(ts, anc, tag, strict=True)
+                ]
+            key = "range_m" if kind == RANGE else "rssi_dbm"
+            val = np.round(self.value[rows], 3 if kind == RANGE else 1).tolist()
+            return [
+                dumps({"ts": t, "anchor": a, "tag": g, key: v})
+                for t, a, g, v in zip(ts, anc, tag, val, strict=True)
+            ]
+        if kind == STATUS:
+            flag = self.motion[rows].tolist()
+            bat = np.round(self.battery[rows], 1).tolist()
+            return [
+                dumps({"ts": t, "tag": g, "motion": f, "battery_pct": b})
+                for t, g, f, b in zip(ts, tag, flag, bat, strict=True)
+            ]
+        ev = [EVENT_NAMES[e] for e in self.event[rows].tolist()]
+        return [dumps({"ts": t, "tag": g, "event": e}) for t, g, e in zip(ts, tag, ev, strict=True)]

@@ -62,22 +62,31 @@ class LinkTable:
         return rows, starts + np.arange(int(counts.sum()))
 
 
+def _per_tunnel(mine: Mine) -> IntArray:
+    """Cells of each tunnel (a cell never straddles two tunnels, which may be far apart)."""
+    counts: IntArray = np.maximum(np.ceil(mine.geometry.lengths / CELL_M).astype(np.intp), 1)
+    return counts
+
+
 def cell_of(mine: Mine, tunnel: IntArray, offset: FloatArray) -> IntArray:
-    """Cell index of places on the network."""
-    g = mine.geometry.base[tunnel] + offset
-    return np.minimum((g / CELL_M).astype(np.intp), _n_cells(mine) - 1)
+    """Cell index of places on the network: tunnel ``t`` owns cells ``first[t]:first[t+1]``."""
+    counts = _per_tunnel(mine)
+    first = np.cumsum(counts) - counts
+    k = np.clip((offset / CELL_M).astype(np.intp), 0, counts[tunnel] - 1)
+    out: IntArray = first[tunnel] + k
+    return out
 
 
 def _n_cells(mine: Mine) -> int:
-    return int(np.ceil(mine.geometry.lengths.sum() / CELL_M)) + 1
+    return int(_per_tunnel(mine).sum())
 
 
 def _cells(mine: Mine) -> tuple[IntArray, FloatArray, FloatArray]:
     """Tunnel, offset and xyz of every cell centre."""
-    geo = mine.geometry
-    g = (np.arange(_n_cells(mine)) + 0.5) * CELL_M
-    tunnel = np.clip(np.searchsorted(geo.base, g, side="right") - 1, 0, geo.n_tunnels - 1)
-    offset = np.minimum(g - geo.base[tunnel], geo.lengths[tunnel])
+    counts = _per_tunnel(mine)
+    tunnel = np.repeat(np.arange(len(counts)), counts)
+    k = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    offset = np.minimum((k + 0.5) * CELL_M, mine.geometry.lengths[tunnel])
     return tunnel, offset, mine.point_at(tunnel, offset)
 
 
