@@ -173,7 +173,7 @@ def main() -> None:
         if args.only is not None and str(i) not in args.only.split(","):
             continue
         t0 = time.perf_counter()
-        mine, scores, q = run(sc, minutes, args.seed, 7 if i == 3 else None, engine)
+        mine, scores, q = run(sc, minutes, args.seed, 40 if i == 3 else None, engine)
         res = summary(scores)
         print(table(sc, res, scores, q))
         print(f"({time.perf_counter() - t0:.0f} s)", flush=True)

@@ -225,9 +225,10 @@ class Runner:
                 list((hi - lo)[ok]),
             )
         self.scores.bound.extend(snap["bound"][idx].tolist())
-        if self.follow is not None and self.follow in est and self.follow in people:
-            k = int(np.flatnonzero(people == self.follow)[0])
-            self.scores.track["follow"].append((at, int(tt[k]), float(st[k]), est[self.follow]))
+        if self.follow is not None:  # keep the tracks of the first `follow` people
+            for k in np.flatnonzero(people < self.follow):
+                p = int(people[k])
+                self.scores.track[str(p)].append((at, int(tt[k]), float(st[k]), est[p]))
 
     def _record(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,13 @@ def plot_errors(scores: Any, path: Path) -> None:
 
 def plot_track(mine: Mine, scores: Any, path: Path) -> None:
     """One person: the true and estimated along-tunnel offset and the 95 % interval over time."""
-    rows = scores.track.get("follow", [])
-    if not rows:
+    if not scores.track:
         return
+
+    def walked(rows: list[Any]) -> float:  # metres walked, counting tunnel changes as 50 m
+        return sum(abs(b[2] - a[2]) if a[1] == b[1] else 50.0 for a, b in pairwise(rows))
+
+    rows = max(scores.track.values(), key=walked)  # the person who moves most
     t0 = rows[0][0]
     fig, (ax, ax2) = plt.subplots(
         2, 1, figsize=(8.5, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
