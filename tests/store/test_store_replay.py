@@ -95,3 +95,28 @@ def test_replay_of_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     assert run.returncode == 1
     assert "nope.jsonl" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_replay_takes_the_roster_beside_the_recording(tmp_path: Path) -> None:
+    mine = dict(MINE)
+    mine["people"] = []  # the mine file knows nobody: the roster beside the recording does
+    mine["zones"] = [
+        {
+            "id": "goaf",
+            "name": "Goaf",
+            "kind": "work",
+            "allowed_roles": ["miner"],
+            "spans": [{"tunnel": "drift", "from_m": 400, "to_m": 500}],
+        },
+    ]
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(mine))
+    _recording(tmp_path / "rec.jsonl")
+    args = ("replay", "--mine", str(tmp_path / "mine.yaml"), str(tmp_path / "rec.jsonl"))
+    unknown = _minepos(*args)
+    assert [json.loads(x)["kind"] for x in unknown.stdout.splitlines()] == ["forbidden_zone", "sos"]
+    (tmp_path / "roster.csv").write_text("id,name,role,tag\np1,A,miner,t1\n")
+    known = _minepos(*args)
+    assert known.returncode == 0, known.stderr
+    lines = [json.loads(x) for x in known.stdout.splitlines()]
+    assert [(x["kind"], x["person"]) for x in lines] == [("sos", "p1")]
+    assert "people from" in known.stderr

@@ -21,7 +21,7 @@ from minepos.safety.events import LampEvent, ZoneTransition
 from minepos.safety.lamproom import LampRoom, ShiftSchedule, Unaccounted
 from minepos.safety.rules import Finding, Rule, RuleContext, default_rules
 from minepos.safety.settings import SafetySettings, Thresholds
-from minepos.safety.state import Headcount, LiveState
+from minepos.safety.state import Headcount, LiveState, PersonLike
 
 __all__ = ["SafetyMonitor", "Tick"]
 
@@ -48,11 +48,12 @@ class SafetyMonitor:
         mine: Mine,
         settings: SafetySettings | None = None,
         rules: Sequence[Rule] | None = None,
+        people: Sequence[PersonLike] = (),
     ) -> None:
         self.mine = mine
         self.settings = settings or SafetySettings()
         self.th = Thresholds.resolve(mine, self.settings)
-        self.state = LiveState(mine, self.settings)
+        self.state = LiveState(mine, self.settings, people)
         schedule = ShiftSchedule(self.settings.shift_starts, self.th.shift_h, mine.timezone)
         self.lamp = LampRoom(self.state, schedule)
         self.book = AlarmBook()

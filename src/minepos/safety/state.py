@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -21,11 +21,28 @@ from minepos.mine import Mine
 from minepos.safety.events import ZoneTransition
 from minepos.safety.settings import SafetySettings
 
-__all__ = ["COVERAGE_CELL_M", "Headcount", "LiveState", "TagState", "TagStatus"]
+__all__ = ["COVERAGE_CELL_M", "Headcount", "LiveState", "PersonLike", "TagState", "TagStatus"]
 
 log = logging.getLogger(__name__)
 
 TagStatus = Literal["moving", "motionless", "sos", "lost", "surface"]
+
+
+class PersonLike(Protocol):
+    """A person of the mine file or of a roster: id, name, role and the tag they carry."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def tag(self) -> str: ...
+
 
 #: a zone re-entered within this many seconds continues the stay (an estimate flickering at a
 #: junction), so zone alarms are dated from the first entry
@@ -164,7 +181,12 @@ def _joined(mine: Mine, spans: Sequence[Any], own: Any, node: str) -> bool:
 class LiveState:
     """Per-tag state of the whole mine, updated by measurements and estimates."""
 
-    def __init__(self, mine: Mine, settings: SafetySettings | None = None) -> None:
+    def __init__(
+        self,
+        mine: Mine,
+        settings: SafetySettings | None = None,
+        people: Sequence[PersonLike] = (),
+    ) -> None:
         self.mine = mine
         self.settings = settings or SafetySettings()
         self.tags: dict[str, TagState] = {}
@@ -178,7 +200,9 @@ class LiveState:
         self.started_at: float | None = None
         self.surface_levels = _surface_levels(mine, self.settings)
         self.surface_zones = frozenset(z.id for z in mine.zones if z.kind == "lamp_room")
-        self._people = {p.tag: p for p in mine.people}
+        # a roster (CSV import) adds to and overrides the people of the mine file, by tag
+        self._people: dict[str, PersonLike] = {p.tag: p for p in mine.people}
+        self._people.update({p.tag: p for p in people})
         self._zone_ids = np.array([z.id for z in mine.zones], dtype=object)
         self._edges = _zone_edges(mine)
         self._near_anchors = self._anchors_by_tunnel()

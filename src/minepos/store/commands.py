@@ -30,9 +30,17 @@ def replay_command(
         typer.Option("--db", help="store the run here (default: in memory, nothing kept)"),
     ] = None,
     tick: Annotated[float, typer.Option("--tick", help="engine tick, seconds")] = 1.0,
+    roster: Annotated[
+        str | None,
+        typer.Option(
+            "--roster",
+            help="people CSV (id,name,role,tag) beside the mine file's; default: roster.csv "
+            "next to the measurements, if there is one",
+        ),
+    ] = None,
 ) -> None:
     """Run engine, rules and store over a recording; print one JSON line per alarm change."""
-    from minepos.mine import load_mine
+    from minepos.mine import load_mine, load_roster
     from minepos.safety import SafetyMonitor
     from minepos.store.recorder import SafetyRecorder
     from minepos.store.replay import read_measurements, replay
@@ -41,10 +49,15 @@ def replay_command(
     the_mine = load_mine(mine)
     if measurements != "-" and not Path(measurements).is_file():
         raise InputError(f"measurements file {measurements!r} not found")
+    beside = Path(measurements).with_name("roster.csv") if measurements != "-" else None
+    if roster is None and beside is not None and beside.is_file():
+        roster = str(beside)
+        typer.echo(f"people from {roster}", err=True)
+    people = load_roster(roster) if roster is not None else []
     tracker = make_tracker(the_mine)
     skipped: list[str] = []
     with Store(db or REPLAY_DB) as store:
-        recorder = SafetyRecorder(store, SafetyMonitor(the_mine))
+        recorder = SafetyRecorder(store, SafetyMonitor(the_mine, people=people))
         if measurements == "-":
             result = replay(
                 recorder,
