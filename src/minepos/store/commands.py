@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +14,7 @@ from minepos.errors import InputError
 
 if TYPE_CHECKING:
     from minepos.mine import Mine
+    from minepos.safety.state import PersonLike
     from minepos.store.replay import Tracker
 
 __all__ = ["register"]
@@ -41,10 +44,6 @@ def replay_command(
 ) -> None:
     """Run engine, rules and store over a recording; print one JSON line per alarm change."""
     from minepos.mine import load_mine, load_roster
-    from minepos.safety import SafetyMonitor
-    from minepos.store.recorder import SafetyRecorder
-    from minepos.store.replay import read_measurements, replay
-    from minepos.store.service import Store
 
     the_mine = load_mine(mine)
     if measurements != "-" and not Path(measurements).is_file():
@@ -54,23 +53,24 @@ def replay_command(
         roster = str(beside)
         typer.echo(f"people from {roster}", err=True)
     people = load_roster(roster) if roster is not None else []
-    tracker = make_tracker(the_mine)
+    _run(the_mine, people, measurements, db or REPLAY_DB, tick)
+
+
+def _run(mine: Mine, people: Sequence[PersonLike], source: str, db: str, tick: float) -> None:
+    """Replay ``source`` (path or ``-``) into ``db``: changes to stdout, a summary to stderr."""
+    from minepos.safety import SafetyMonitor
+    from minepos.store.recorder import SafetyRecorder
+    from minepos.store.replay import read_measurements, replay
+    from minepos.store.service import Store
+
+    tracker = make_tracker(mine)
     skipped: list[str] = []
-    with Store(db or REPLAY_DB) as store:
-        recorder = SafetyRecorder(store, SafetyMonitor(the_mine, people=people))
-        if measurements == "-":
-            result = replay(
-                recorder,
-                tracker,
-                read_measurements(sys.stdin.buffer, skipped),
-                tick_s=tick,
-                out=sys.stdout,
-            )
-        else:
-            with open(measurements, "rb") as fh:
-                result = replay(
-                    recorder, tracker, read_measurements(fh, skipped), tick_s=tick, out=sys.stdout
-                )
+    with Store(db) as store, ExitStack() as stack:
+        recorder = SafetyRecorder(store, SafetyMonitor(mine, people=people))
+        fh = sys.stdin.buffer if source == "-" else stack.enter_context(open(source, "rb"))
+        result = replay(
+            recorder, tracker, read_measurements(fh, skipped), tick_s=tick, out=sys.stdout
+        )
     if skipped:
         typer.echo(f"skipped {len(skipped)} bad line(s); first: {skipped[0]}", err=True)
     typer.echo(
