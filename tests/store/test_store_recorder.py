@@ -88,3 +88,16 @@ def test_ticks_are_stored_and_a_restart_rebuilds_the_state(db_url: str) -> None:
         assert rec.monitor.lamp.is_out("t1")
         tick = rec.tick(now + 31)
         assert tick.changes == []
+
+
+def test_the_recorder_applies_retention(db_url: str) -> None:
+    mine = mine_from_dict(MINE)
+    with Store(db_url, max_delay_s=0.01) as store:
+        rec = SafetyRecorder(store, SafetyMonitor(mine))
+        _run(rec, mine, T0 + 1, 5)
+        store.flush()
+        assert store.history.track("p1", T0, T0 + 10)
+        later = T0 + 91 * 86400.0  # past the 90 days of positions
+        rec.tick(later)
+        store.flush()
+        assert store.history.track("p1", T0, T0 + 10) == []

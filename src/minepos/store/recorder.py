@@ -41,6 +41,7 @@ class SafetyRecorder:
         *,
         compactor: PositionCompactor | None = None,
         headcount_every_s: float = 60.0,
+        purge_every_s: float = 3600.0,
     ) -> None:
         self.store = store
         self.monitor = monitor
@@ -48,6 +49,8 @@ class SafetyRecorder:
         self.compactor = compactor or PositionCompactor()
         self.headcount_every_s = headcount_every_s
         self._last_headcount: tuple[float, tuple[int, dict[str, int], dict[str, int]]] | None = None
+        self.purge_every_s = purge_every_s
+        self._last_purge: float | None = None
 
     def tick(
         self,
@@ -58,6 +61,9 @@ class SafetyRecorder:
         """One step of the monitor, stored (durably, if it matters) and published."""
         tick = self.monitor.step(now, measurements, estimates)
         receipt = self.save(tick)
+        if self._last_purge is None or now - self._last_purge >= self.purge_every_s:
+            self._last_purge = now
+            self.store.purge(now)  # retention (Store.retention), in the writer's own time
         if tick.changes or tick.lamp_events:
             receipt.wait()
         if tick.changes:
