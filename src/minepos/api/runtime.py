@@ -221,15 +221,10 @@ class Runtime:
         self.metrics.observe_tick(self._tick_ms / 1000.0)
         assert isinstance(tick, Tick)
         self._publish(tick.changes)
-        changed = [r for tag, r in rows.items() if self._rows.get(tag) != r]
-        changed += [_gone(r) for tag, r in self._rows.items() if tag not in rows]
         self._rows = rows
         self._headcount = headcount
         self._system = system
         self._measure_rates(now)
-        self.hub.publish_positions(changed)
-        self.hub.publish_headcount(headcount)
-        self.hub.flush()
         self.ticks += 1
         return tick
 
@@ -257,7 +252,14 @@ class Runtime:
         rows = {
             t: r for t, r in positions_of(self.monitor, now).items() if r["status"] != "surface"
         }
-        return tick, rows, headcount_of(self.monitor, now), system_of(self.monitor, now)
+        headcount = headcount_of(self.monitor, now)
+        # diff and encode here, not on the event loop: it must stay free for an SOS
+        changed = [r for tag, r in rows.items() if self._rows.get(tag) != r]
+        changed += [_gone(r) for tag, r in self._rows.items() if tag not in rows]
+        self.hub.publish_positions(changed)
+        self.hub.publish_headcount(headcount)
+        self.hub.flush()
+        return tick, rows, headcount, system_of(self.monitor, now)
 
     def _restore(self) -> None:
         hc = self.recorder.restore(self.clock())
