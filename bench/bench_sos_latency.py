@@ -3,7 +3,8 @@
 The whole server runs as in production (`minepos.api.server.run_server`: ingest, the engine's
 tracker, the safety rules, the SQLite store with fsync on every alarm commit, the API): a load
 generator in a separate process posts one position fix per tag per second over HTTP (as RTLS
-gateways do, in batches of 500), a WebSocket client in a third process listens as the console does, and every
+gateways do, in batches of 500), a WebSocket client in a third process listens as the console
+does, and every
 ``--every`` seconds a gateway posts an SOS for a fresh tag. Latency is from just before the SOS
 POST is sent to the alarm message arriving on the WebSocket.
 
