@@ -105,3 +105,36 @@ def test_demo_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert "stopped" in err
     assert "Traceback" not in err
     assert (tmp_path / "minepos-data" / "minepos.sqlite3").is_file()
+
+
+def test_serve_refuses_a_missing_mine_file(tmp_path: Path) -> None:
+    out = run("serve", "--mine", str(tmp_path / "nope.yaml"), cwd=tmp_path)
+    assert out.returncode == 1
+    assert "nope.yaml" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.slow
+def test_serve_runs_a_mine_file_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.yaml"
+    made = run("mine", "demo", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    mine.write_text(made.stdout)
+    port = _free_port()
+    db = f"sqlite:///{tmp_path}/serve.sqlite3"
+    proc = subprocess.Popen(
+        [*MINEPOS, "serve", "--mine", str(mine), "--port", str(port), "--db", db],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        assert f"127.0.0.1:{port}" in line, line
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health").json()["mine"] == "demo"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
