@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Final
+from typing import Any, Final
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from minepos.api.auth import Principal, get_services, resolve_token
 from minepos.api.hub import Subscription, encode
 from minepos.api.routes.common import alarm_public
+from minepos.api.services import Services
 
 __all__ = ["router"]
 
@@ -64,6 +65,18 @@ async def _receive_loop(ws: WebSocket) -> None:
         await ws.receive_text()  # the client only pings; this notices it leaving
 
 
+def _snapshot(services: Services) -> dict[str, Any]:
+    """The first message; built off the event loop (the alarms are read on the safety thread)."""
+    now = services.clock()
+    return {
+        "type": "snapshot",
+        "ts": now,
+        "positions": services.live.positions(now),
+        "alarms": [alarm_public(a) for a in services.live.active_alarms()],
+        "headcount": services.live.headcount(now),
+    }
+
+
 @router.websocket("/mines/{mine}/live")
 async def live(ws: WebSocket, mine: str) -> None:
     """Stream the live picture of a mine to one client."""
@@ -77,14 +90,7 @@ async def live(ws: WebSocket, mine: str) -> None:
         return
     sub = services.hub.subscribe()
     try:
-        now = services.clock()
-        snapshot = {
-            "type": "snapshot",
-            "ts": now,
-            "positions": services.live.positions(now),
-            "alarms": [alarm_public(a) for a in services.live.active_alarms()],
-            "headcount": services.live.headcount(now),
-        }
+        snapshot = await run_in_threadpool(_snapshot, services)
         await ws.send_text(encode(snapshot))
         tasks = [asyncio.create_task(_send_loop(ws, sub)), asyncio.create_task(_receive_loop(ws))]
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
