@@ -25,7 +25,7 @@ from minepos.sim import ScenarioConfig, Simulation
 from minepos.sim.batch import PRESENCE, RANGE, RSSI
 
 METHODS = ("engine", "nearest anchor", "least squares")
-WARMUP_S = 10.0
+WARMUP_S = 30.0
 NODE_TOL_M = 2.0
 
 

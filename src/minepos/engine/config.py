@@ -21,7 +21,7 @@ class TrackerConfig:
     #: particles per tag; 128 keeps RMSE within 1.5x the bound at > 50k updates/s
     particles: int = 128
     #: particles for a tag whose 95 % region is one short stretch away from junctions
-    particles_tight: int = 64
+    particles_tight: int = 96
     #: "short": the region is narrower than this (m)
     tight_width_m: float = 3.0
     #: "away from junctions": farther than this from both ends of its tunnel (m)

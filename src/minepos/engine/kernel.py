@@ -177,12 +177,12 @@ def _update(
                 ll[p] = r_tab[i] + (x - i) * (r_tab[i + 1] - r_tab[i])
             else:
                 ll[p] = loglik(prm, r_tab, kind, value, d, reach)
-        # does the measurement fit any particle at all? (the best particle's weighted likelihood
-        # bounds the mean likelihood from above, and costs no exponentials)
+        # does the measurement fit any particle at all? (the best particle's likelihood bounds
+        # the mean likelihood from above, and costs no exponentials)
         top = -1e300
         for p in range(n):
             lw[k, p] += ll[p]
-            top = max(top, lw[k, p])
+            top = max(top, ll[p])
         if top < lost_threshold(prm, kind):
             bad += 1
     return bad
