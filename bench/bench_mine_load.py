@@ -2,7 +2,8 @@
 
 Prints, side by side in one run, the median time to parse the text alone (the floor no loader can
 beat), to validate it, and to build the queryable model, for JSON and YAML; and the median time of
-the model's vectorised queries on it. Run: `python bench/bench_mine_load.py [--km 50] [--anchors 2000]`.
+the model's vectorised queries on it.
+Run: `python bench/bench_mine_load.py [--km 50] [--anchors 2000]`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from minepos.mine.loader import _parse_text
 
 
 def big_mine(km: float, anchors: int, seed: int = 1) -> dict[str, Any]:
-    """A grid of drifts and crosscuts on three levels joined by shafts, with bends in every drift."""
+    """A grid of drifts and crosscuts on three levels joined by shafts, bends in every drift."""
     rng = np.random.default_rng(seed)
     nodes: list[dict[str, Any]] = []
     tunnels: list[dict[str, Any]] = []
@@ -38,32 +39,64 @@ def big_mine(km: float, anchors: int, seed: int = 1) -> dict[str, Any]:
             for j in range(side):
                 for di, dj, kind in ((1, 0, "drift"), (0, 1, "crosscut")):
                     if i + di < side and j + dj < side:
-                        via = [[(i + di * f) * spacing + rng.normal(0, 2), (j + dj * f) * spacing + rng.normal(0, 2), z]
-                               for f in (0.2, 0.4, 0.6, 0.8)]
-                        tunnels.append({"id": f"t{li}_{i}_{j}_{kind[0]}", "from": f"n{li}_{i}_{j}",
-                                        "to": f"n{li}_{i + di}_{j + dj}", "kind": kind, "via": via})
+                        via = [
+                            [
+                                (i + di * f) * spacing + rng.normal(0, 2),
+                                (j + dj * f) * spacing + rng.normal(0, 2),
+                                z,
+                            ]
+                            for f in (0.2, 0.4, 0.6, 0.8)
+                        ]
+                        tunnels.append(
+                            {
+                                "id": f"t{li}_{i}_{j}_{kind[0]}",
+                                "from": f"n{li}_{i}_{j}",
+                                "to": f"n{li}_{i + di}_{j + dj}",
+                                "kind": kind,
+                                "via": via,
+                            }
+                        )
     nodes.append({"id": "top", "xyz": [0, 0, 0]})
     nodes.append({"id": "top_end", "xyz": [-200, 0, 0]})
     tunnels.append({"id": "yard", "from": "top_end", "to": "top", "kind": "drift"})
     tunnels.append({"id": "shaft_1", "from": "top", "to": "n1_0_0", "kind": "shaft"})
     for li in (2, 3):
-        tunnels.append({"id": f"shaft_{li}", "from": f"n{li - 1}_0_0", "to": f"n{li}_0_0", "kind": "shaft"})
+        tunnels.append(
+            {"id": f"shaft_{li}", "from": f"n{li - 1}_0_0", "to": f"n{li}_0_0", "kind": "shaft"}
+        )
     drifts = [t for t in tunnels if t["kind"] != "shaft" and t["id"] != "yard"]
     anchor_list = []
     for k in range(anchors):
         t = drifts[k % len(drifts)]
         if k % 4 == 3:  # a quarter placed by survey coordinates, snapped to the nearest tunnel
             a = next(n for n in nodes if n["id"] == t["from"])["xyz"]
-            xyz = [a[0] + rng.uniform(20, 130) * (t["id"].endswith("d")), a[1] + rng.uniform(20, 130) * (t["id"].endswith("c")), a[2] + 2]
+            xyz = [
+                a[0] + rng.uniform(20, 130) * (t["id"].endswith("d")),
+                a[1] + rng.uniform(20, 130) * (t["id"].endswith("c")),
+                a[2] + 2,
+            ]
             anchor_list.append({"id": f"a{k}", "tech": "ble", "at": {"xyz": xyz}})
         else:
-            anchor_list.append({"id": f"a{k}", "tech": "uwb", "at": {"tunnel": t["id"], "offset_m": float(rng.uniform(1, 140))}})
+            anchor_list.append(
+                {
+                    "id": f"a{k}",
+                    "tech": "uwb",
+                    "at": {"tunnel": t["id"], "offset_m": float(rng.uniform(1, 140))},
+                }
+            )
     return {
         "mine": {"id": "big", "name": "Big synthetic mine"},
         "levels": [{"id": f"l{i}", "name": f"L{z:g}", "z": z} for i, z in enumerate(levels)],
         "nodes": nodes,
         "tunnels": tunnels,
-        "zones": [{"id": "exit", "name": "Exit", "kind": "exit", "spans": [{"tunnel": "yard", "from_m": 0, "to_m": 20}]}],
+        "zones": [
+            {
+                "id": "exit",
+                "name": "Exit",
+                "kind": "exit",
+                "spans": [{"tunnel": "yard", "from_m": 0, "to_m": 20}],
+            }
+        ],
         "anchors": anchor_list,
     }
 
@@ -86,11 +119,15 @@ def main() -> None:
     data = big_mine(args.km, args.anchors)
     texts = {"json": json.dumps(data), "yaml": yaml.safe_dump(data, default_flow_style=None)}
     mine: Mine = load_mine_text(texts["json"])
-    print(f"mine: {mine.total_length_m / 1000:.1f} km of tunnels, {len(mine.tunnels)} tunnels, "
-          f"{len(mine.nodes)} nodes, {len(mine.anchors)} anchors")
-    print(f"{'format':6} {'size MB':>8} {'parse only s':>13} {'validate s':>11} {'full load s':>12}")
+    print(
+        f"mine: {mine.total_length_m / 1000:.1f} km of tunnels, {len(mine.tunnels)} tunnels, "
+        f"{len(mine.nodes)} nodes, {len(mine.anchors)} anchors"
+    )
+    print(
+        f"{'format':6} {'size MB':>8} {'parse only s':>13} {'validate s':>11} {'full load s':>12}"
+    )
     for fmt, text in texts.items():
-        parse = median_s(lambda text=text: _parse_text(text, fmt), args.repeat)
+        parse = median_s(lambda text=text, fmt=fmt: _parse_text(text, fmt), args.repeat)
         parsed = _parse_text(text, fmt)
         validate = median_s(lambda parsed=parsed: parse_mine_file(parsed), args.repeat)
         full = median_s(lambda text=text: load_mine_text(text), args.repeat)
