@@ -148,3 +148,21 @@ def test_work_zones_stay_within_their_limit_without_incidents(demo_mine: Mine) -
         )
         for z in limited:
             assert 0 < counts[z.id] <= (z.max_occupancy or 0), (hour, z.id, counts[z.id])
+
+
+def test_consecutive_shifts_hand_over_crew_by_crew(demo_mine: Mine) -> None:
+    cfg = ScenarioConfig(people=400, minutes=1.0, shifts=3)
+    sim = Simulation(demo_mine, cfg, seed=5)
+    plans = sim.plans
+    shift_s = demo_mine.rules.shift_h * 3600
+    out = (np.array(plans.lamp_out) - plans.shift_start) // shift_s
+    assert sorted(Counter(out.tolist())) == [0, 1, 2]
+    assert min(Counter(out.tolist()).values()) > 100
+    assert plans.shift_end - plans.shift_start == 3 * shift_s
+    lamp_in = np.array(plans.lamp_in) - plans.shift_start
+    # in the middle of each shift, that shift's crews (and only they) are below
+    for k in (0, 1, 2):
+        t = (k + 0.5) * shift_s
+        below = (np.array(plans.lamp_out) - plans.shift_start <= t) & (lamp_in > t)
+        assert set(out[below].tolist()) == {k}
+        assert below.sum() == (out == k).sum()

@@ -96,6 +96,7 @@ def simulate_command(
         float, typer.Option(help="minutes into the shift the run starts")
     ] = 0.0,
     tick: Annotated[float, typer.Option(help="seconds per tick (one range round per tag)")] = 1.0,
+    shifts: Annotated[int, typer.Option(min=1, help="consecutive shifts; crews take turns")] = 1,
     gz: Annotated[bool, typer.Option("--gzip", help="gzip measurements and truth")] = False,
 ) -> None:
     """Simulate a shift: people, their tags, the anchors' measurements and the ground truth."""
@@ -107,6 +108,7 @@ def simulate_command(
     if minutes is None:
         minutes = _UNTIL_STOPPED_MIN if live else 60.0
     cfg = _config(people, minutes, incidents, evacuate, nlos, start, shift_offset, tick, live)
+    cfg = replace(cfg, shifts=shifts)
     sim = Simulation(_mine(mine), cfg, seed)
     if out is not None:
         from minepos.sim.output import write_run

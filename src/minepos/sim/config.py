@@ -281,6 +281,8 @@ class ScenarioConfig:
     shift_offset_s: float = 0.0
     #: shift length; None: the mine's ``rules.shift_h``
     shift_s: float | None = None
+    #: consecutive shifts; crews take turns (3 shifts of 8 h keep a mine busy round the clock)
+    shifts: int = 1
     #: time step; every tag ranges, reports and is recorded in truth once per tick
     tick_s: float = 1.0
     sensors: SensorConfig = field(default_factory=SensorConfig)
@@ -306,6 +308,7 @@ class ScenarioConfig:
         if self.shift_s is not None:
             _positive("shift_s", self.shift_s)
         _check(self.cage_capacity >= 1, "cage_capacity must be >= 1")
+        _check(self.shifts >= 1, f"shifts must be >= 1, got {self.shifts}")
         _positive("cage_cycle_s", self.cage_cycle_s)
         _prob("rider_share", self.rider_share)
         _check(self.anchors_per_gateway >= 1, "anchors_per_gateway must be >= 1")

@@ -241,7 +241,11 @@ def build_plans(
     cfg: ScenarioConfig,
     rng: np.random.Generator,
 ) -> Plans:
-    """Every person's itinerary for the shift around the run."""
+    """Every person's itinerary for the shift (or shifts) around the run.
+
+    With ``cfg.shifts`` > 1 crews take turns: crew ``k`` works shift ``k % shifts``, each shift
+    starting ``shift_s`` after the one before, so one shift comes up while the next goes down.
+    """
     shift_start = cfg.start_ts - cfg.shift_offset_s
     shift_s = cfg.shift_s if cfg.shift_s is not None else mine.rules.shift_h * 3600.0
     ctx = _Context(mine, cfg, shift_start, rng)
@@ -254,9 +258,10 @@ def build_plans(
     walkers: list[Walker] = [Walker(lamp_t, lamp.offset_m, 0.0) for _ in range(n)]
     gens: list[Generator[float, None, None]] = [iter(()) for _ in range(n)]  # type: ignore[misc]
     heap: list[tuple[float, int]] = []
-    for crew in crews:
-        t_crew = shift_start + float(rng.uniform(0, window))
-        t_leave = shift_start + shift_s - margin + float(rng.uniform(-0.25, 0.25)) * margin
+    for k, crew in enumerate(crews):
+        own_start = shift_start + (k % cfg.shifts) * shift_s
+        t_crew = own_start + float(rng.uniform(0, window))
+        t_leave = own_start + shift_s - margin + float(rng.uniform(-0.25, 0.25)) * margin
         for i in crew.members:
             lamp_out[i] = t_crew + float(rng.uniform(0, 60))
             leave[i] = t_leave
@@ -273,5 +278,10 @@ def build_plans(
             heapq.heappush(heap, (t_next, i))
     lamp_in = [w.t for w in walkers]
     return Plans(
-        [w.segs for w in walkers], lamp_out, lamp_in, leave, shift_start, shift_start + shift_s
+        [w.segs for w in walkers],
+        lamp_out,
+        lamp_in,
+        leave,
+        shift_start,
+        shift_start + cfg.shifts * shift_s,
     )
