@@ -63,7 +63,11 @@ def test_simulate_writes_the_documented_files(run_dir: Path) -> None:
         "incidents.jsonl",
         "roster.csv",
         "scenario.json",
+        "coverage.json",
     }
+    cov = json.loads((run_dir / "coverage.json").read_text())
+    assert 0.5 < cov["uwb_2_or_more"] <= 1.0
+    assert cov["tag_ticks"] == sum(1 for _ in (run_dir / "truth.jsonl").open())
     roster = (run_dir / "roster.csv").read_text().splitlines()
     assert roster[0] == "id,name,role,tag"
     assert len(roster) == 81  # 50 from the mine file, 30 made up

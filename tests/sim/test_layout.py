@@ -12,9 +12,10 @@ from minepos.mine import mine_from_dict
 from minepos.mine.demo import demo_mine_dict
 from minepos.sim import Simulation
 from minepos.sim.batch import RANGE
+from minepos.sim.coverage import Coverage
 from minepos.sim.layout import place_anchors
 
-from .conftest import collect, underground
+from .conftest import underground
 
 
 def test_denser_uwb_layout_means_more_anchors_and_more_ranges_per_tag() -> None:
@@ -24,11 +25,20 @@ def test_denser_uwb_layout_means_more_anchors_and_more_ranges_per_tag() -> None:
     n_sparse = Counter(a.tech for a in sparse.anchors)["uwb"]
     n_dense = Counter(a.tech for a in dense.anchors)["uwb"]
     assert n_dense > 3 * n_sparse
-    per_tag = []
+    per_tag, covered = [], []
     for mine in (sparse, dense):
-        run = collect(Simulation(mine, underground(people=100, minutes=1.0), seed=1))
-        per_tag.append((run.m.kind == RANGE).sum() / len(run.truth))
+        sim = Simulation(mine, underground(people=100, minutes=1.0), seed=1)
+        cov = Coverage(mine, len(sim.people))
+        n_range = n_truth = 0
+        for tick in sim.run():
+            cov.add(tick)
+            n_range += int((tick.measurements.kind == RANGE).sum())
+            n_truth += len(tick.truth)
+        per_tag.append(n_range / n_truth)
+        covered.append(cov.to_dict()["uwb_2_or_more"])
     assert per_tag[1] > 1.5 * per_tag[0]
+    assert covered[1] > covered[0]
+    assert covered[1] > 0.9
 
 
 def test_layout_keeps_the_lamp_room_reader_and_puts_rfid_in_shafts() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from minepos.errors import InputError
+from minepos.sim.coverage import Coverage
 from minepos.sim.simulation import Simulation
 
 __all__ = ["RunSummary", "write_run"]
@@ -29,6 +30,7 @@ class RunSummary:
     wall_s: float
     out: str
     incident_kinds: tuple[tuple[str, int], ...] = ()
+    coverage: str = ""
 
     @property
     def measurements_per_s(self) -> float:
@@ -52,6 +54,7 @@ class RunSummary:
                 if self.incident_kinds
                 else ""
             )
+            + (f"\n{self.coverage}" if self.coverage else "")
         )
 
 
@@ -82,6 +85,7 @@ def write_run(
     t0 = time.perf_counter()
     n_meas = n_truth = 0
     total = sim.n_ticks
+    coverage = Coverage(sim.mine, len(sim.people))
     with _open(out / "measurements.jsonl", gz) as fm, _open(out / "truth.jsonl", gz) as ft:
         for k, tick in enumerate(sim.run()):
             lines = tick.measurements.json_lines(sim.tags, sim.anchor_ids)
@@ -93,6 +97,7 @@ def write_run(
                 ft.write("\n".join(tick.truth.json_lines(sim.mine, sim.people)))
                 ft.write("\n")
             n_truth += len(tick.truth)
+            coverage.add(tick)
             if progress is not None:
                 progress(k + 1, total)
     incidents = sim.incidents()
@@ -100,6 +105,7 @@ def write_run(
         for inc in incidents:
             fi.write(json.dumps(inc.to_dict(), separators=(",", ":")) + "\n")
     kinds = tuple(sorted(Counter(i.kind for i in incidents).items()))
+    (out / "coverage.json").write_text(json.dumps(coverage.to_dict(), indent=1) + "\n", "utf-8")
     return RunSummary(
         n_meas,
         n_truth,
@@ -108,6 +114,7 @@ def write_run(
         time.perf_counter() - t0,
         str(out),
         kinds,
+        coverage.describe(),
     )
 
 
