@@ -70,6 +70,27 @@ def test_people_crud_and_search(api: Api) -> None:
     assert api.client.post(f"{P}/people", json=clash, headers=api.auth("admin")).status_code == 409
 
 
+def test_delete_person_is_admin_only_audited_and_404_when_unknown(api: Api) -> None:
+    body = {"id": "p0099", "name": "Serik B.", "role": "fitter", "tag": "t0099"}
+    assert api.client.post(f"{P}/people", json=body, headers=api.auth("admin")).status_code == 201
+    reloads = api.live.reloads
+    assert api.client.delete(f"{P}/people/p0099", headers=api.auth("dispatcher")).status_code == 403
+    assert api.client.delete(f"{P}/people/p0099").status_code == 401
+    r = api.client.delete(f"{P}/people/p0099", headers=api.auth("admin"))
+    assert r.status_code == 204
+    assert api.live.reloads == reloads + 1
+    assert api.client.get(f"{P}/people/p0099", headers=api.auth("viewer")).status_code == 404
+    again = api.client.delete(f"{P}/people/p0099", headers=api.auth("admin"))
+    assert again.status_code == 404 and "p0099" in again.json()["detail"]
+    audit = api.client.get(f"{P}/audit", headers=api.auth("admin")).json()
+    assert [(e["user"], e["target"]) for e in audit if e["action"] == "people.delete"] == [
+        ("u_admin", "p0099")
+    ]
+    # the tag may be issued to someone else now
+    other = {"id": "p0100", "name": "X", "role": "miner", "tag": "t0099"}
+    assert api.client.post(f"{P}/people", json=other, headers=api.auth("admin")).status_code == 201
+
+
 def test_roster_import_creates_and_updates(api: Api) -> None:
     csv = "id,name,role,tag\np0001,Aidos K.,foreman,t0001\np0200,Dana N.,miner,t0200\n"
     r = api.client.post(
@@ -177,6 +198,31 @@ def test_users_and_gateways_are_made_by_admins(api: Api) -> None:
     assert bad.status_code == 422
     gw = api.client.post(f"{P}/gateways", json={"name": "gw2"}, headers=api.auth("admin"))
     assert gw.status_code == 201 and len(gw.json()["key"]) > 20
+
+
+def test_admin_resets_a_password_and_the_old_sessions_end(api: Api) -> None:
+    login = {"name": "u_viewer", "password": "correct horse"}
+    session = api.client.post(f"{P}/auth/login", json=login).json()["token"]
+    new = {"password": "battery staple"}
+    url = f"{P}/users/u_viewer/password"
+    assert api.client.put(url, json=new, headers=api.auth("dispatcher")).status_code == 403
+    assert (
+        api.client.put(url, json={"password": "short"}, headers=api.auth("admin")).status_code
+        == 422
+    )
+    missing = api.client.put(f"{P}/users/nobody/password", json=new, headers=api.auth("admin"))
+    assert missing.status_code == 404
+    assert api.client.put(url, json=new, headers=api.auth("admin")).status_code == 204
+    assert api.client.post(f"{P}/auth/login", json=login).status_code == 401
+    fresh = api.client.post(f"{P}/auth/login", json={**login, "password": "battery staple"})
+    assert fresh.status_code == 200
+    old = api.client.get(f"{P}/auth/me", headers={"Authorization": f"Bearer {session}"})
+    assert old.status_code == 401
+    assert api.client.get(f"{P}/auth/me", headers=api.auth("viewer")).status_code == 200
+    audit = api.client.get(f"{P}/audit", headers=api.auth("admin")).json()
+    assert [(e["user"], e["target"]) for e in audit if e["action"] == "user.passwd"] == [
+        ("u_admin", "u_viewer")
+    ]
 
 
 def test_ingest_takes_a_batch_from_a_gateway(api: Api) -> None:

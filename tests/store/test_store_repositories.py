@@ -47,6 +47,38 @@ def test_gateways_and_people(store: Store) -> None:
         store.people.put([Person("p2", "Other", "miner", "t1")], ts=T0)
 
 
+def test_set_password_replaces_the_old_one_and_is_audited(store: Store) -> None:
+    store.users.create("dina", "admin", ts=T0, password="first-pass")
+    store.users.set_password("dina", "second-pass", T0 + 5, actor="root")
+    assert store.users.check_password("dina", "first-pass") is None
+    assert store.users.check_password("dina", "second-pass") is not None
+    entry = store.audit.list()[0]
+    assert (entry.ts, entry.user, entry.action, entry.target) == (
+        T0 + 5,
+        "root",
+        "user.passwd",
+        "dina",
+    )
+    with pytest.raises(InputError, match="no user 'ghost'"):
+        store.users.set_password("ghost", "whatever-pass", T0)
+    with pytest.raises(InputError, match="at least 8"):
+        store.users.set_password("dina", "short", T0)
+
+
+def test_deleting_a_person_frees_the_tag_and_is_audited(store: Store) -> None:
+    store.people.put([Person("p1", "Aidos", "miner", "t1"), Person("p2", "Bek", "miner")], ts=T0)
+    assert store.people.delete("p1", T0 + 1, actor="root") is True
+    assert [p.id for p in store.people.list()] == ["p2"]
+    assert store.people.by_tag("t1") is None
+    entry = store.audit.list()[0]
+    assert (entry.user, entry.action, entry.target) == ("root", "people.delete", "p1")
+    assert store.people.delete("p1", T0 + 2) is False
+    assert store.audit.list()[0].action == "people.delete"
+    assert len([e for e in store.audit.list() if e.action == "people.delete"]) == 1
+    store.people.put([Person("p3", "New", "miner", "t1")], ts=T0 + 3)  # the tag is free again
+    assert store.people.by_tag("t1") == Person("p3", "New", "miner", "t1")
+
+
 def test_alarm_lifecycle_is_stored_and_the_ack_audited(store: Store) -> None:
     book = AlarmBook()
     raised = book.raise_(("sos", "t1"), T0, tag="t1", person="p1", zone="lw42")

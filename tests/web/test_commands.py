@@ -12,7 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import typer
+from typer.testing import CliRunner
 
+from minepos.errors import InputError
 from minepos.store import Store
 
 MINEPOS = [sys.executable, "-c", "from minepos.cli import main; main()"]
@@ -138,3 +141,45 @@ def test_serve_runs_a_mine_file_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+def _cli() -> typer.Typer:
+    from minepos.web.commands import register
+
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_user_passwd_sets_a_password_that_logs_in(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/m.sqlite3"
+    with Store(db) as store:
+        store.users.create("olga", "dispatcher", ts=1.0, password="old-password")
+    runner = CliRunner()
+    out = runner.invoke(_cli(), ["user", "passwd", "olga", "--db", db], input="new-pass-1\n" * 2)
+    assert out.exit_code == 0, out.output
+    assert "new-pass-1" not in out.output  # never echoed back
+    with Store(db) as store:
+        assert store.users.check_password("olga", "new-pass-1") is not None
+        assert store.users.check_password("olga", "old-password") is None
+        assert store.audit.list()[0].action == "user.passwd"
+    short = runner.invoke(_cli(), ["user", "passwd", "olga", "--db", db], input="short\n" * 2)
+    assert isinstance(short.exception, InputError) and "at least 8" in str(short.exception)
+    ghost = runner.invoke(_cli(), ["user", "passwd", "ghost", "--db", db], input="x" * 9 + "\n")
+    assert isinstance(ghost.exception, InputError) and "no user 'ghost'" in str(ghost.exception)
+
+
+def test_demo_login_sets_a_new_password_on_every_start_and_keeps_no_file(tmp_path: Path) -> None:
+    from minepos.api.demo import demo_login
+
+    stale = tmp_path / "demo-login.txt"
+    stale.write_text("old\n", encoding="utf-8")
+    with Store(f"sqlite:///{tmp_path}/m.sqlite3") as store:
+        name, first = demo_login(store, tmp_path)
+        assert store.users.check_password(name, first) is not None
+        _, second = demo_login(store, tmp_path)
+        assert second != first
+        assert store.users.check_password(name, second) is not None
+        assert store.users.check_password(name, first) is None
+    assert not stale.exists()
+    assert not any(first in p.read_text(errors="ignore") for p in tmp_path.glob("*.txt"))

@@ -86,6 +86,14 @@ class SessionTokens:
         with self._lock:
             return self._sessions.pop(hash_token(token), None) is not None
 
+    def revoke_user(self, name: str) -> int:
+        """End every console session of a user (after a password reset); how many ended."""
+        with self._lock:
+            gone = [k for k, (p, _) in self._sessions.items() if p.name == name]
+            for key in gone:
+                del self._sessions[key]
+        return len(gone)
+
 
 class LoginLimiter:
     """At most ``attempts`` failed logins per (user name, address) in ``window_s``."""

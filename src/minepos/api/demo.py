@@ -110,20 +110,14 @@ def _simulation(mine: Mine, config: ScenarioConfig, seed: int) -> Simulation:
 
 
 def demo_login(store: Store, data_dir: Path) -> tuple[str, str]:
-    """The demo admin's name and password: made on first run, kept in the data folder after."""
-    secret = data_dir / "demo-login.txt"
-    if store.users.get(DEMO_USER) is not None:
-        if secret.is_file():
-            return DEMO_USER, secret.read_text(encoding="utf-8").strip()
-        raise InputError(
-            f"user {DEMO_USER!r} exists in the demo database but {secret} is gone; "
-            f"delete {data_dir} to start the demo afresh"
-        )
+    """The demo admin's name and a fresh password, set on every start (kept nowhere but here)."""
     password = secrets.token_urlsafe(9)
-    store.users.create(DEMO_USER, "admin", ts=time.time(), password=password, actor="demo")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    secret.write_text(password + "\n", encoding="utf-8")
-    secret.chmod(0o600)
+    if store.users.get(DEMO_USER) is None:
+        store.users.create(DEMO_USER, "admin", ts=time.time(), password=password, actor="demo")
+    else:
+        store.users.set_password(DEMO_USER, password, time.time(), actor="demo")
+    # earlier versions kept the password in a file; a stale one would only mislead
+    (data_dir / "demo-login.txt").unlink(missing_ok=True)
     return DEMO_USER, password
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "LoginResult",
     "MinePlan",
     "MinePublic",
+    "PasswordSet",
     "PersonCreate",
     "PersonPublic",
     "PersonUpdate",
@@ -97,6 +98,12 @@ class UserCreate(_In):
     name: str = Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")
     role: Role
     password: str | None = Field(default=None, min_length=8, max_length=200)
+
+
+class PasswordSet(_In):
+    """A new console password for a user."""
+
+    password: str = Field(min_length=8, max_length=200)
 
 
 class UserCreated(BaseModel):

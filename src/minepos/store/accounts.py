@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from minepos.errors import InputError
@@ -123,6 +123,25 @@ class UserRepository:
         assert user is not None
         return user, token
 
+    def set_password(self, name: str, password: str, ts: float, actor: str = "cli") -> None:
+        """Set (or reset) a user's console password; audited. InputError for an unknown user."""
+        if len(password) < 8:
+            raise InputError("password: must be at least 8 characters")
+        digest = _hasher.hash(password)
+        found: list[int] = []
+
+        def run(conn: Connection) -> None:
+            done = conn.execute(
+                update(users).where(users.c.name == name).values(password_hash=digest)
+            )
+            found.append(done.rowcount)
+            if done.rowcount:
+                _audit(conn, ts, actor, "user.passwd", name)
+
+        _write(self.writer, f"user {name!r}", run)
+        if not found[0]:
+            raise InputError(f"no user {name!r}")
+
     def _one(self, where: Any) -> Row[Any] | None:
         with self.db.engine.connect() as conn:
             return conn.execute(select(users).where(where)).first()
@@ -227,6 +246,22 @@ class PersonRepository:
             _audit(conn, ts, actor, "people.put", f"{len(rows)} people")
 
         _write(self.writer, "a tag in this roster", run)
+
+    def delete(self, person: str, ts: float, actor: str = "cli") -> bool:
+        """Remove a person from the registry (audited); False if there was no such person.
+
+        History keeps the person id in its rows; only the registry entry goes.
+        """
+        found: list[int] = []
+
+        def run(conn: Connection) -> None:
+            done = conn.execute(delete(people).where(people.c.id == person))
+            found.append(done.rowcount)
+            if done.rowcount:
+                _audit(conn, ts, actor, "people.delete", person)
+
+        _write(self.writer, f"person {person!r}", run)
+        return bool(found[0])
 
     def get(self, person: str) -> Person | None:
         """A person by id."""

@@ -1,4 +1,4 @@
-"""Commands that run the system: ``minepos demo``, ``serve``, ``user add``, ``gateway add``.
+"""Commands that run the system: ``minepos demo``, ``serve``, ``user add|passwd``, ``gateway add``.
 
 They live with the console because they are what serves it; the work is in `minepos.api`.
 """
@@ -43,14 +43,32 @@ def user_add(
     """Add a user and print their bearer token (shown this once)."""
     from minepos.store import Store
 
-    secret = None
-    if password:
-        secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-        if len(secret) < 8:
-            raise InputError("password: must be at least 8 characters")
+    secret = _ask_password() if password else None
     with Store(db) as store:
         _, token = store.users.create(name, role, ts=time.time(), password=secret, actor="cli")
     typer.echo(token)
+
+
+def _ask_password() -> str:
+    secret: str = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    if len(secret) < 8:
+        raise InputError("password: must be at least 8 characters")
+    return secret
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: Annotated[str, typer.Argument(help="user name")],
+    db: DbOption = None,
+) -> None:
+    """Set or reset a user's console password (asked twice, never echoed)."""
+    from minepos.store import Store
+
+    with Store(db) as store:
+        if store.users.get(name) is None:
+            raise InputError(f"no user {name!r}")
+        store.users.set_password(name, _ask_password(), time.time(), actor="cli")
+    typer.echo(f"password of {name!r} set")
 
 
 @gateway_app.command("add")

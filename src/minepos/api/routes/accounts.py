@@ -20,6 +20,7 @@ from minepos.api.schemas import (
     GatewayCreated,
     LoginRequest,
     LoginResult,
+    PasswordSet,
     UserCreate,
     UserCreated,
     UserPublic,
@@ -119,6 +120,23 @@ def create_user(services: ServicesDep, who: Admin, body: UserCreate) -> Any:
         "user": {"name": user.name, "role": user.role, "created_at": user.created_at},
         "token": token,
     }
+
+
+@router.put(
+    "/users/{name}/password",
+    status_code=204,
+    responses={404: {"description": "no such user"}},
+)
+def set_password(
+    request: Request, services: ServicesDep, who: Admin, name: str, body: PasswordSet
+) -> Response:
+    """Set or reset a user's console password; their console sessions end, their token stays."""
+    if services.store.users.get(name) is None:
+        raise HTTPException(404, f"no user {name!r:.80}")
+    services.store.users.set_password(name, body.password, services.clock(), who.name)
+    sessions: SessionTokens = request.app.state.sessions
+    sessions.revoke_user(name)
+    return Response(status_code=204)
 
 
 @router.get("/gateways", response_model=list[GatewayCreate])

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
 from pydantic import ValidationError
 
 from minepos.api.auth import Principal, require
@@ -106,6 +106,17 @@ def update_person(services: ServicesDep, who: Admin, person: str, body: PersonUp
     )
     _put(services, [updated], who.name)
     return _public(updated)
+
+
+@router.delete(
+    "/people/{person}", status_code=204, responses={404: {"description": "no such person"}}
+)
+def delete_person(services: ServicesDep, who: Admin, person: str) -> Response:
+    """Remove a person from the registry; their tag is free to issue again. History stays."""
+    if not services.store.people.delete(person, services.clock(), who.name):
+        raise HTTPException(404, f"no person {person!r:.80}")
+    services.live.people_changed()
+    return Response(status_code=204)
 
 
 def parse_roster(text: str) -> list[Person]:
