@@ -126,6 +126,7 @@ def test_incidents_file_lists_the_staged_incidents(run_dir: Path) -> None:
         (["--mine", "demo", "--out", "x", "--nlos", "2"], "uwb.p_nlos"),
         (["--mine", "demo", "--out", "x", "--start", "yesterday"], "--start"),
         (["--mine", "demo", "--http", "http://x"], "--key"),
+        (["--mine", "demo", "--out", "x", "--minutes", "0"], "--minutes must be > 0"),
         (["--mine", "demo", "--mqtt", "mqtt://127.0.0.1:1"], "cannot connect"),
     ],
     ids=[
@@ -135,6 +136,7 @@ def test_incidents_file_lists_the_staged_incidents(run_dir: Path) -> None:
         "bad-nlos",
         "bad-start",
         "http-no-key",
+        "zero-minutes",
         "no-broker",
     ],
 )
@@ -142,7 +144,7 @@ def test_user_errors_are_input_errors_naming_the_problem(args: list[str], messag
     app = typer.Typer()
     register(app)
     app.command("noop")(lambda: None)  # keep `simulate` a sub-command
-    result = CliRunner().invoke(app, ["simulate", *args, "--minutes", "0.1"])
+    result = CliRunner().invoke(app, ["simulate", "--minutes", "0.1", *args])
     assert isinstance(result.exception, InputError), result.output
     assert message in str(result.exception)
 

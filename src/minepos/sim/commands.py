@@ -107,6 +107,8 @@ def simulate_command(
     live = out is None
     if minutes is None:
         minutes = _UNTIL_STOPPED_MIN if live else 60.0
+    if not live and minutes <= 0:
+        raise InputError("--minutes must be > 0 with --out (0 means 'until stopped' in live mode)")
     cfg = _config(people, minutes, incidents, evacuate, nlos, start, shift_offset, tick, live)
     cfg = replace(cfg, shifts=shifts)
     sim = Simulation(_mine(mine), cfg, seed)
