@@ -100,6 +100,11 @@ def test_a_range_is_the_truth_distance_plus_the_modelled_error(busy_run: Collect
     anchor_xyz = np.array([a.xyz for a in sim.mine.anchors])[m.anchor]
     d = np.linalg.norm(truth.xyz[rows] - anchor_xyz, axis=1)
     np.testing.assert_allclose(m.true_m, d, atol=1e-9)
+    k = len(truth.ts) // 2
+    tunnel, offset, xyz = sim.truth_at(int(truth.person[k]), float(truth.ts[k]))
+    assert tunnel == sim.mine.tunnels[truth.tunnel[k]].id
+    assert offset == pytest.approx(truth.offset[k])
+    np.testing.assert_allclose(xyz, truth.xyz[k], atol=1e-9)
     los = ~m.nlos
     assert np.abs(m.value[los] - d[los]).max() < 6 * UwbModel().los_sigma_m
 

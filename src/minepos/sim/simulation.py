@@ -92,6 +92,12 @@ class Simulation:
         """Staged incidents plus the zone incidents seen so far, by time."""
         return sorted([*self._staged, *self.monitor.all()], key=lambda x: x.ts)
 
+    def truth_at(self, person: int, t: float) -> tuple[str, float, tuple[float, float, float]]:
+        """Tunnel id, offset and tag xyz of person ``person`` (index) at any time ``t``."""
+        tunnel, offset, _ = self.trajectories.peek(person, t)
+        xyz = self._tag_xyz(np.array([person]), np.array([tunnel]), np.array([offset]))[0]
+        return self.mine.tunnels[tunnel].id, offset, (float(xyz[0]), float(xyz[1]), float(xyz[2]))
+
     def run(self) -> Iterator[Tick]:
         """Yield every tick of the run, in time order (each run starts from the beginning)."""
         cfg = self.config
