@@ -149,6 +149,9 @@ def _update(
         xyz[p, 2] = seg_a[g, 2] + seg_dir[g, 2] * a
         xyz[p, 2] -= prm[BELOW]
     bad = 0
+    ranged = False
+    for j in range(j0, j1):
+        ranged = ranged or m_kind[j] == KIND_RANGE or m_kind[j] == KIND_FIX
     for j in range(j0, j1):
         kind = m_kind[j]
         if kind == KIND_FIX:
@@ -183,7 +186,7 @@ def _update(
         for p in range(n):
             lw[k, p] += ll[p]
             top = max(top, ll[p])
-        if top < lost_threshold(prm, kind):
+        if top < lost_threshold(prm, kind) and (kind != KIND_PRESENCE or not ranged):
             bad += 1
     return bad
 
