@@ -372,12 +372,19 @@ class Runtime:
         }
 
     def people_changed(self) -> None:
-        """Learn the registry's tags (the validator holds this set by reference)."""
+        """The registry changed: the live state and the validator's known tags follow it.
+
+        The live state is set on the safety thread (the rules read it there); the known tags
+        change in place without ever being empty (the validator holds the set by reference
+        and checks tags from other threads).
+        """
         people = self.store.people.list()
+        tags = {p.tag for p in people if p.tag}
+        with contextlib.suppress(RuntimeError):  # closed: nothing is running to tell
+            self._safety.submit(self.monitor.state.set_people, people).result()
         self._person_of = {p.tag: p.id for p in people if p.tag}
-        tags = set(self._person_of) | {p.tag for p in self.mine.people}
-        self.known_tags.clear()
         self.known_tags.update(tags)
+        self.known_tags.intersection_update(tags)
 
 
 def _gone(row: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,15 @@ from minepos.mine import Mine
 from minepos.safety.events import ZoneTransition
 from minepos.safety.settings import SafetySettings
 
-__all__ = ["COVERAGE_CELL_M", "Headcount", "LiveState", "PersonLike", "TagState", "TagStatus"]
+__all__ = [
+    "COVERAGE_CELL_M",
+    "Headcount",
+    "LiveState",
+    "PersonLike",
+    "RegistryPerson",
+    "TagState",
+    "TagStatus",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,22 @@ class PersonLike(Protocol):
 
     @property
     def tag(self) -> str: ...
+
+
+class RegistryPerson(Protocol):
+    """A person of the people registry, where the tag may not be issued yet."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def tag(self) -> str | None: ...
 
 
 #: a zone re-entered within this many seconds continues the stay (an estimate flickering at a
@@ -201,12 +225,24 @@ class LiveState:
         self.surface_levels = _surface_levels(mine, self.settings)
         self.surface_zones = frozenset(z.id for z in mine.zones if z.kind == "lamp_room")
         # a roster (CSV import) adds to and overrides the people of the mine file, by tag
-        self._people: dict[str, PersonLike] = {p.tag: p for p in mine.people}
+        self._people: dict[str, RegistryPerson] = {p.tag: p for p in mine.people}
         self._people.update({p.tag: p for p in people})
         self._zone_ids = np.array([z.id for z in mine.zones], dtype=object)
         self._edges = _zone_edges(mine)
         self._near_anchors = self._anchors_by_tunnel()
         self._far: dict[tuple[str, tuple[str, int]], bool] = {}
+
+    def set_people(self, people: Iterable[RegistryPerson]) -> None:
+        """Replace who carries which tag (the registry after an edit, delete or roster import).
+
+        Tags already seen take the new person id, name and role at once (the forbidden-zone
+        rules read the role); a tag nobody carries any more keeps its state but no person.
+        People without a tag are skipped.
+        """
+        self._people = {p.tag: p for p in people if p.tag is not None}
+        for tag, st in self.tags.items():
+            p = self._people.get(tag)
+            st.person, st.name, st.role = (p.id, p.name, p.role) if p else (None, None, None)
 
     def tag(self, tag: str) -> TagState:
         """The state of a tag, created on first sight."""
