@@ -44,7 +44,7 @@ COMMANDS: dict[str, str] = {
     "simulate": "minepos.sim.commands",
     "locate": "minepos.engine.commands",
     "replay": "minepos.store.commands",
-    "ingest": "minepos.ingest.commands",
+    "ingest": "minepos.store.ingest_commands",  # ingest's commands and `errors` (the store)
     "emergency": "minepos.store.emergency",
 }
 

@@ -228,7 +228,9 @@ def test_admin_resets_a_password_and_the_old_sessions_end(api: Api) -> None:
 def test_ingest_takes_a_batch_from_a_gateway(api: Api) -> None:
     got: list[Measurement] = []
     api.services.ingest = IngestPipeline(
-        got.extend, Validator({"t0001"}, {"a_h320_main_0"}, api.clock)
+        got.extend,
+        Validator({"t0001"}, {"a_h320_main_0"}, api.clock),
+        dead_letters=api.services.store.dead_letters,
     )
     batch = {
         "measurements": [
@@ -247,6 +249,13 @@ def test_ingest_takes_a_batch_from_a_gateway(api: Api) -> None:
     assert [m.tag for m in got] == ["t0001"]
     junk = api.client.post(f"{P}/mines/demo/ingest", content=b"{nope", headers=api.auth("gateway"))
     assert junk.status_code == 422
+    # what was refused is kept in the store, where `minepos ingest errors --db` reads it too
+    api.services.store.flush()
+    url = f"{P}/dead-letters"
+    assert api.client.get(url, headers=api.auth("dispatcher")).status_code == 403
+    letters = api.client.get(url, headers=api.auth("admin")).json()
+    assert len(letters) == 2 and letters[0]["payload"] == "{nope"
+    assert "unknown_tag" in letters[1]["reason"] and "t9999" in letters[1]["payload"]
 
 
 def test_roster_that_is_not_csv_is_a_clear_422(api: Api) -> None:

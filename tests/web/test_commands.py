@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -117,16 +118,25 @@ def test_serve_refuses_a_missing_mine_file(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
 
 
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @pytest.mark.slow
-def test_serve_runs_a_mine_file_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+def test_serve_runs_a_mine_file_with_a_udp_source_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     mine = tmp_path / "mine.yaml"
     made = run("mine", "demo", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     mine.write_text(made.stdout)
-    port = _free_port()
+    port, udp = _free_port(), _free_udp_port()
+    (tmp_path / "cfg.yaml").write_text(f"udp: {{host: 127.0.0.1, port: {udp}}}\n")
     db = f"sqlite:///{tmp_path}/serve.sqlite3"
+    token = run("user", "add", "d", "--role", "dispatcher", "--db", db, cwd=tmp_path).stdout.strip()
+    args = ["serve", "--mine", str(mine), "--port", str(port), "--db", db, "--config", "cfg.yaml"]
     proc = subprocess.Popen(
-        [*MINEPOS, "serve", "--mine", str(mine), "--port", str(port), "--db", db],
+        [*MINEPOS, *args],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -135,7 +145,22 @@ def test_serve_runs_a_mine_file_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         assert f"127.0.0.1:{port}" in line, line
-        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health").json()["mine"] == "demo"
+        base = f"http://127.0.0.1:{port}/api/v1"
+        assert httpx.get(f"{base}/health").json()["mine"] == "demo"
+        sos = json.dumps([{"ts": time.time(), "tag": "t0001", "event": "sos"}]).encode()
+        kinds: list[str] = []
+        deadline = time.monotonic() + 20
+        while "sos" not in kinds and time.monotonic() < deadline:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.sendto(sos, ("127.0.0.1", udp))
+            time.sleep(0.5)
+            alarms = httpx.get(
+                f"{base}/mines/demo/alarms",
+                params={"state": "active"},
+                headers={"Authorization": f"Bearer {token}"},
+            ).json()
+            kinds = [a["kind"] for a in alarms if a["tag"] == "t0001"]
+        assert "sos" in kinds  # the datagram went through the runtime's pipeline
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)

@@ -31,6 +31,7 @@ from minepos.api.routes.emergency import emergency_host
 from minepos.api.services import Services
 from minepos.engine.estimate import Estimate
 from minepos.errors import InputError
+from minepos.ingest.dedup import Deduplicator
 from minepos.ingest.metrics import IngestMetrics
 from minepos.ingest.pipeline import IngestPipeline
 from minepos.ingest.validate import Validator
@@ -90,14 +91,12 @@ class Runtime:
         self.metrics = IngestMetrics(self.registry)
         self.known_tags: set[str] = set()
         validator = Validator(self.known_tags, {a.id for a in mine.anchors}, clock)
-        self.pipeline = IngestPipeline(
-            self._sink, validator, metrics=self.metrics, dead_letters=store.dead_letters
-        )
+        #: one de-duplicator for both lanes: a reading posted through both is taken once
+        self.dedup = Deduplicator(clock)
+        self.pipeline = self._lane(validator)
         #: the same stages with their own lock, for small payloads carrying an SOS: they must
         #: not queue behind the big position batches other gateways are posting
-        self.urgent_pipeline = IngestPipeline(
-            self._sink, validator, metrics=self.metrics, dead_letters=store.dead_letters
-        )
+        self.urgent_pipeline = self._lane(validator)
         self._buffer: list[Measurement] = []
         self._lock = threading.Lock()
         self._engine = ThreadPoolExecutor(1, thread_name_prefix="minepos-engine")
@@ -136,6 +135,15 @@ class Runtime:
             urgent_ingest=self.urgent_pipeline,
             metrics=self.registry,
             clock=self.clock,
+        )
+
+    def _lane(self, validator: Validator) -> IngestPipeline:
+        return IngestPipeline(
+            self._sink,
+            validator,
+            dedup=self.dedup,
+            metrics=self.metrics,
+            dead_letters=self.store.dead_letters,
         )
 
     def load_people(self) -> None:

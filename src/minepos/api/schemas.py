@@ -11,6 +11,7 @@ __all__ = [
     "AlarmPublic",
     "AnchorPublic",
     "AuditPublic",
+    "DeadLetterPublic",
     "GatewayCreate",
     "GatewayCreated",
     "HeadcountPublic",
@@ -98,6 +99,17 @@ class UserCreate(_In):
     name: str = Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")
     role: Role
     password: str | None = Field(default=None, min_length=8, max_length=200)
+
+
+class DeadLetterPublic(BaseModel):
+    """A refused payload and why (as ``minepos ingest errors --json`` prints it)."""
+
+    received_at: str = Field(description="RFC 3339 time it arrived")
+    gateway: str
+    transport: str
+    decoder: str
+    reason: str
+    payload: str = Field(description="the payload as text (kept up to 64 KiB)")
 
 
 class PasswordSet(_In):

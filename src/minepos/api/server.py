@@ -16,7 +16,6 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import uvicorn
 
@@ -24,6 +23,8 @@ from minepos.api.app import create_app
 from minepos.api.runtime import Runtime
 from minepos.api.settings import ServerSettings
 from minepos.errors import InputError
+from minepos.ingest.service import IngestConfig, run_sources
+from minepos.ingest.transports.mqtt import MqttSourceConfig, broker_address
 from minepos.mine import Mine
 from minepos.store import Store
 
@@ -39,23 +40,20 @@ _GC_THRESHOLDS = (50_000, 20, 100)
 Feed = Callable[[Runtime, asyncio.Event], Coroutine[Any, Any, None]]
 
 
-def _mqtt_source(settings: ServerSettings, runtime: Runtime) -> object | None:
-    if settings.mqtt is None:
-        return None
-    from minepos.ingest.transports.mqtt import MqttSource, MqttSourceConfig
-
-    parts = urlsplit(settings.mqtt if "://" in settings.mqtt else f"mqtt://{settings.mqtt}")
-    if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
-        raise InputError(f"--mqtt {settings.mqtt!r}: expected mqtt://host[:port]")
-    config = MqttSourceConfig(
-        host=parts.hostname,
-        port=parts.port or 1883,
-        mine=runtime.mine.id,
-        username=parts.username,
-        password=parts.password,
-        subscriptions=settings.mqtt_subscriptions,
-    )
-    return MqttSource(config, runtime.pipeline)
+def _ingest_config(settings: ServerSettings, mine: Mine) -> IngestConfig:
+    """The MQTT and UDP sources of ``settings``; the runtime's own pipelines take what they hear."""
+    mqtt = None
+    if settings.mqtt is not None:
+        host, port, username, password = broker_address(settings.mqtt)
+        mqtt = MqttSourceConfig(
+            host=host,
+            port=port,
+            mine=mine.id,
+            username=username,
+            password=password,
+            subscriptions=settings.mqtt_subscriptions,
+        )
+    return IngestConfig(mqtt=mqtt, udp=settings.udp)
 
 
 def _publisher(settings: ServerSettings, mine: Mine) -> object | None:
@@ -130,9 +128,11 @@ async def run_server(
     server = _Server(_uvicorn_config(settings, app))
     stop = asyncio.Event()
     tasks = [asyncio.create_task(runtime.run(stop), name="minepos-runtime")]
-    source = _mqtt_source(settings, runtime)
-    if source is not None:
-        tasks.append(asyncio.create_task(source.run(stop), name="minepos-mqtt"))  # type: ignore[attr-defined]
+    sources = _ingest_config(settings, mine)
+    if sources.mqtt is not None or sources.udp is not None:
+        tasks.append(
+            asyncio.create_task(run_sources(sources, runtime.pipeline, stop), name="minepos-ingest")
+        )
     if feed is not None:
         tasks.append(asyncio.create_task(feed(runtime, stop), name="minepos-feed"))
     # The mine, the engine's tables and the registry live as long as the process: keep the

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from minepos.errors import InputError
 from minepos.ingest.transports.mqtt import MqttSubscription
+from minepos.ingest.transports.udp import UdpSourceConfig
 
 __all__ = ["ServerSettings", "load_settings"]
 
@@ -33,6 +34,10 @@ class ServerSettings(BaseSettings):
     mqtt_subscriptions: list[MqttSubscription] | None = Field(
         default=None,
         description="MQTT topic filters and decoders; default: minepos/<mine>/ingest/+ (canonical)",
+    )
+    udp: UdpSourceConfig | None = Field(
+        default=None,
+        description="UDP source (host, port, decoder, allowed_sources); none: no UDP ingest",
     )
     data_dir: Path = Field(
         default=Path("minepos-data"), description="Folder for the embedded database and files"

@@ -1,19 +1,15 @@
-"""CLI of ingest: `minepos ingest errors` (dead letters), `minepos ingest decode` (try payloads)."""
+"""CLI of ingest: `minepos ingest decode`; `errors` is added by `minepos.store.ingest_commands`."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from minepos.errors import InputError
-from minepos.ingest.deadletters import DB_NAME, DEFAULT_DATA_DIR, DeadLetter, SqliteDeadLetterStore
 from minepos.ingest.decoders import DECODERS, get_decoder
 from minepos.ingest.report import DecodeContext
 
@@ -23,52 +19,10 @@ ingest_app = typer.Typer(
     help="Gateway input: refused payloads (dead letters), trying a decoder.", no_args_is_help=True
 )
 
-_SHOWN_PAYLOAD = 300
-
 
 def register(app: typer.Typer) -> None:
     """Attach `minepos ingest ...` to the main app."""
     app.add_typer(ingest_app, name="ingest")
-
-
-def _line(letter: DeadLetter, full: bool) -> str:
-    when = datetime.fromtimestamp(letter.received_at, UTC).isoformat(timespec="milliseconds")
-    payload = letter.payload
-    if not full and len(payload) > _SHOWN_PAYLOAD:
-        payload = payload[:_SHOWN_PAYLOAD] + f"... ({len(letter.payload)} chars, --full shows all)"
-    return (
-        f"{when}  gateway={letter.gateway} transport={letter.transport} decoder={letter.decoder}\n"
-        f"  reason:  {letter.reason}\n"
-        f"  payload: {payload}"
-    )
-
-
-@ingest_app.command("errors")
-def errors_command(
-    data: Annotated[
-        Path, typer.Option("--data", help="data directory holding deadletters.sqlite3")
-    ] = DEFAULT_DATA_DIR,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="how many, newest first")] = 20,
-    gateway: Annotated[str | None, typer.Option("--gateway", help="only this gateway")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
-    full: Annotated[bool, typer.Option("--full", help="show whole payloads")] = False,
-) -> None:
-    """Show the newest refused payloads and why they were refused."""
-    path = data / DB_NAME
-    if not path.exists():
-        typer.echo(f"no dead letters: {path} does not exist yet (nothing was refused)")
-        return
-    store = SqliteDeadLetterStore(path)
-    try:
-        letters = store.recent(limit, gateway)
-    except sqlite3.DatabaseError as exc:
-        raise InputError(f"cannot read the dead-letter store {path}: {exc}") from exc
-    finally:
-        store.close()
-    if not letters:
-        typer.echo("no dead letters" + (f" from gateway {gateway}" if gateway else ""))
-    for letter in letters:
-        typer.echo(json.dumps(letter.to_dict()) if as_json else _line(letter, full))
 
 
 @ingest_app.command("decode")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from minepos.measurement import Measurement
@@ -17,6 +18,9 @@ class Deduplicator:
     ``window_s`` seconds of the injected clock or when one holds ``max_entries``, so memory is
     bounded and a duplicate is caught if it arrives within at least one window. Only 64-bit
     hashes are kept (a false match needs a hash collision among ~1e6 entries: ~1e-7).
+
+    Thread-safe: pipelines with locks of their own (the runtime's SOS lane and normal lane)
+    share one, so a reading arriving through both is taken once.
     """
 
     def __init__(
@@ -28,21 +32,24 @@ class Deduplicator:
         self._current: set[int] = set()
         self._previous: set[int] = set()
         self._turned_at = clock()
+        self._lock = threading.Lock()
 
     def is_duplicate(self, m: Measurement) -> bool:
         """True if `m` was seen recently; otherwise remember it and return False."""
         key = hash(m)
-        if key in self._current or key in self._previous:
-            return True
-        self._current.add(key)
-        return False
+        with self._lock:
+            if key in self._current or key in self._previous:
+                return True
+            self._current.add(key)
+            return False
 
     def tick(self, now: float) -> None:
         """Turn generations over when the window has passed or the current one is full."""
-        if now - self._turned_at >= self.window_s or len(self._current) >= self.max_entries:
-            self._previous = self._current
-            self._current = set()
-            self._turned_at = now
+        with self._lock:
+            if now - self._turned_at >= self.window_s or len(self._current) >= self.max_entries:
+                self._previous = self._current
+                self._current = set()
+                self._turned_at = now
 
     def __len__(self) -> int:
         return len(self._current) + len(self._previous)

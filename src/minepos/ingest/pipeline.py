@@ -54,7 +54,8 @@ class IngestPipeline:
         self.sink = sink
         self.validator = validator
         self.clock = validator.clock
-        self.dedup = dedup or Deduplicator(validator.clock)
+        # not `dedup or ...`: an empty Deduplicator is falsy (it has __len__)
+        self.dedup = dedup if dedup is not None else Deduplicator(validator.clock)
         self.dead_letters = dead_letters
         self.metrics = metrics
         self.decoders = decoders

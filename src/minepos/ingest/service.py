@@ -75,7 +75,8 @@ def build_pipeline(
         validator,
         dedup=Deduplicator(clock, window_s=config.dedup_window_s),
         dead_letters=dead_letters
-        or SqliteDeadLetterStore.in_dir(data_dir, config.dead_letter_capacity),
+        if dead_letters is not None
+        else SqliteDeadLetterStore.in_dir(data_dir, config.dead_letter_capacity),
         metrics=None if registry is None else IngestMetrics(registry),
         max_payload_bytes=config.max_payload_bytes,
     )

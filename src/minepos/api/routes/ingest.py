@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from minepos.api.auth import Principal, require, require_gateway
 from minepos.api.routes.common import ServicesDep, check_mine, json_response
-from minepos.api.schemas import IngestResult
+from minepos.api.schemas import DeadLetterPublic, IngestResult
 
 __all__ = ["metrics_router", "router"]
 
@@ -74,3 +74,14 @@ def metrics(services: ServicesDep, _: Annotated[Principal, Depends(require("view
     from minepos.ingest.metrics import CONTENT_TYPE, render
 
     return Response(render(services.metrics), media_type=CONTENT_TYPE)
+
+
+@router.get("/dead-letters", response_model=list[DeadLetterPublic])
+def list_dead_letters(
+    services: ServicesDep,
+    _: Annotated[Principal, Depends(require("admin"))],
+    gateway: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> Any:
+    """The newest refused payloads and why, newest first (what `minepos ingest errors` shows)."""
+    return [d.to_dict() for d in services.store.dead_letters.recent(limit, gateway)]

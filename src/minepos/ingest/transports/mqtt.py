@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, NamedTuple, cast
+from urllib.parse import urlsplit
 
 import aiomqtt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -24,7 +25,7 @@ from minepos.ingest.decoders import DECODERS
 if TYPE_CHECKING:
     from minepos.ingest.pipeline import IngestPipeline
 
-__all__ = ["MqttSource", "MqttSourceConfig", "MqttSubscription"]
+__all__ = ["BrokerAddress", "MqttSource", "MqttSourceConfig", "MqttSubscription", "broker_address"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,27 @@ class MqttSubscription(BaseModel):
             if self.gateway_level < len(levels) and levels[self.gateway_level]:
                 return levels[self.gateway_level][:64]
         return self.decoder
+
+
+class BrokerAddress(NamedTuple):
+    """Where an MQTT broker is and who to log in as."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+
+
+def broker_address(url: str) -> BrokerAddress:
+    """``mqtt://[user:password@]host[:port]`` (or ``host[:port]``); InputError naming the URL."""
+    try:
+        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+        port = parts.port or 1883
+    except ValueError as exc:
+        raise InputError(f"MQTT URL {url!r}: {exc}") from exc
+    if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
+        raise InputError(f"MQTT URL {url!r}: expected mqtt://host[:port]")
+    return BrokerAddress(parts.hostname, port, parts.username, parts.password)
 
 
 class MqttSourceConfig(BaseModel):
