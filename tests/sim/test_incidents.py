@@ -7,6 +7,7 @@ import pytest
 
 from minepos.errors import InputError
 from minepos.mine import Mine
+from minepos.safety.lamproom import ShiftSchedule
 from minepos.sim import EvacuationOrder, Incident, IncidentSpec, ScenarioConfig, Simulation
 from minepos.sim.batch import EVENT, EVENT_NAMES, STATUS
 from minepos.sim.plan import STILL
@@ -171,6 +172,15 @@ def test_not_returned_stays_below_after_the_others_come_up(demo_mine: Mine) -> N
     last_tick = run.truth.ts.max()
     assert ((run.truth.person == p) & (run.truth.ts > last_tick - 1.0)).sum() == 1
     assert inc.ts < last_tick
+    # dated at the shift end the lamp room infers from the lamp-out burst, not at the lamp-in
+    schedule = ShiftSchedule(None, length_h=1.0)
+    out_ts, out_person = _events(run, "lamp_out")
+    ends = {
+        int(i): schedule.shift_for(float(t))[1]
+        for t, i in sorted(zip(out_ts, out_person, strict=True))
+    }
+    assert inc.ts == pytest.approx(ends[p])
+    assert inc.detail["expected_lamp_in"] < inc.ts  # would have come up before the shift ended
 
 
 def test_bad_incident_requests_are_refused_with_the_reason(demo_mine: Mine) -> None:

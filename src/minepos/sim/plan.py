@@ -31,6 +31,7 @@ __all__ = [
     "Walker",
     "build_plans",
     "lamp_place",
+    "lamp_room_shift_ends",
 ]
 
 WALK, RIDE, CAGE, WORK, WAIT, STILL = range(6)
@@ -39,6 +40,7 @@ Segment = tuple[float, float, int, float, float, int]  # t0, t1, tunnel, s0, s1,
 _RETURN_MARGIN_S = 2400.0
 _LAST_STOP_S = 1800.0  # roamers start no new stop this close to leaving time
 _MIN_VISIT_S = 300.0
+_QUARTER_S = 900.0  # the lamp room rounds an inferred shift start down to the quarter hour
 
 
 @dataclass
@@ -74,6 +76,8 @@ class Plans:
     leave: list[float]  # when each person stops work to go up
     shift_start: float
     shift_end: float
+    #: the end of each person's shift as the lamp room reckons it (see ``lamp_room_shift_ends``)
+    person_shift_end: list[float] = field(default_factory=list)
 
 
 class _Cage:
@@ -255,6 +259,7 @@ def build_plans(
     margin = min(_RETURN_MARGIN_S, 0.2 * shift_s)
     n = len(people)
     lamp_out, leave = [0.0] * n, [0.0] * n
+    turn = [0] * n
     walkers: list[Walker] = [Walker(lamp_t, lamp.offset_m, 0.0) for _ in range(n)]
     gens: list[Generator[float, None, None]] = [iter(()) for _ in range(n)]  # type: ignore[misc]
     heap: list[tuple[float, int]] = []
@@ -263,6 +268,7 @@ def build_plans(
         t_crew = own_start + float(rng.uniform(0, window))
         t_leave = own_start + shift_s - margin + float(rng.uniform(-0.25, 0.25)) * margin
         for i in crew.members:
+            turn[i] = k % cfg.shifts
             lamp_out[i] = t_crew + float(rng.uniform(0, 60))
             leave[i] = t_leave
             walkers[i].t = lamp_out[i]
@@ -284,4 +290,21 @@ def build_plans(
         leave,
         shift_start,
         shift_start + cfg.shifts * shift_s,
+        lamp_room_shift_ends(lamp_out, turn, shift_s),
     )
+
+
+def lamp_room_shift_ends(lamp_out: list[float], turn: list[int], shift_s: float) -> list[float]:
+    """Each person's shift end as the lamp room infers it from the lamp-out bursts.
+
+    The lamp room (``minepos.safety.lamproom.ShiftSchedule`` without configured starts) starts a
+    shift at the first lamp-out of a burst rounded down to the quarter hour and ends it
+    ``shift_s`` later; every lamp-out of a turn falls in its first half (the lamp-out window is at
+    most a quarter shift). Configured shift starts at the simulator's shift starts (on the quarter
+    hour) give the same ends whenever the first lamp-out comes within a quarter hour of the start.
+    """
+    first: dict[int, float] = {}
+    for t, k in zip(lamp_out, turn, strict=True):
+        first[k] = min(first.get(k, math.inf), t)
+    start = {k: t - t % _QUARTER_S for k, t in first.items()}
+    return [start[k] + shift_s for k in turn]

@@ -171,7 +171,10 @@ class Stager:
         head.append((head[-1][1] if head else freeze_at, math.inf, tunnel, s, s, WORK))
         self.plans.segs[i] = head
         self.plans.lamp_in[i] = math.inf
-        self._record("not_returned", expected, i)
+        # dated when the lamp room raises it: at the end of the person's shift as it reckons it
+        shift_end = self.plans.person_shift_end[i]
+        self._record("not_returned", shift_end, i)
+        self.incidents[-1].detail["expected_lamp_in"] = round(expected, 3)
 
     def _zone_kind(self, spec: IncidentSpec, t: float, kind: str) -> None:
         zones = [
