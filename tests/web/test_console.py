@@ -122,6 +122,21 @@ def test_switch_language(page: Any) -> None:
     page.click(".topbar [data-lang='en']")
 
 
+def test_the_emergency_button_speaks_the_chosen_language(page: Any) -> None:
+    login(page)
+    page.wait_for_selector("#console:not([hidden])")
+    button = "#emergency-open"
+    page.wait_for_function(f"document.querySelector('{button}').textContent === 'EMERGENCY'")
+    page.click(".topbar [data-lang='ru']")
+    page.wait_for_function(f"document.querySelector('{button}').textContent === 'АВАРИЯ'")
+    page.click(".topbar [data-lang='kk']")
+    page.wait_for_function(f"document.querySelector('{button}').textContent === 'АПАТ'")
+    page.wait_for_timeout(3500)  # the emergency watcher's poll must keep the chosen language
+    assert page.text_content(button) == "АПАТ"
+    page.click(".topbar [data-lang='en']")
+    page.wait_for_function(f"document.querySelector('{button}').textContent === 'EMERGENCY'")
+
+
 def test_language_follows_the_browser(browser: Any, live_server: Live) -> None:
     context = browser.new_context(locale="kk-KZ")
     pg = context.new_page()

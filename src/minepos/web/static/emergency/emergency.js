@@ -6,6 +6,7 @@ import { Api, ApiError } from "../js/api.js";
 import { Geometry } from "../js/geometry.js";
 import { MapView } from "../js/map.js";
 import { TagStore, OK, ALARM, STALE, SURFACE } from "../js/tags.js";
+import { t } from "../js/i18n.js";
 import { applyWords, pickLanguage, renderLanguageSwitch, setLanguage, w } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
@@ -316,7 +317,7 @@ class EmergencyView {
     this.map.blocked = f.blocked;
     $("n-unaccounted").textContent = String(f.unaccounted.length);
     table($("em-unaccounted"), ["h.person", "h.place", "h.status"], f.unaccounted.map((p) => row(p.tag, [
-      cell(who(p)), cell(place(p)), cell(`${p.status} ${flags(p)}`.trim()),
+      cell(who(p)), cell(place(p)), cell(`${t(`status.${p.status}`)} ${flags(p)}`.trim()),
     ])));
     this.map.markDirty();
   }
@@ -329,7 +330,7 @@ class EmergencyView {
 }
 
 async function boot() {
-  setLanguage(pickLanguage());
+  await setLanguage(pickLanguage());
   applyWords(document);
   if (!api.token) { location.href = "/"; return; }
   api.onUnauthorized = () => { api.forget(); location.href = "/"; };
@@ -345,7 +346,7 @@ async function boot() {
     setInterval(() => view.banner(), 1000);
     window.emergencyView = view;
   } catch (err) {
-    $("em-title").textContent = `cannot load: ${err.message}`;
+    $("em-title").textContent = w("load.failed", { msg: err.message });
   }
 }
 

@@ -1,5 +1,7 @@
 // In the console: the EMERGENCY button, and the switch to the emergency view once one is declared.
 
+import { t } from "../js/i18n.js";
+
 const PREFIX = "/api/v1";
 const POLL_MS = 3000;
 
@@ -12,6 +14,12 @@ async function active(token) {
   return res.ok ? res.json() : null;
 }
 
+// the key stays on the button, so a change of language relabels it
+function label(button, key) {
+  button.dataset.i18n = key;
+  button.textContent = t(key);
+}
+
 async function watch() {
   const token = sessionStorage.getItem("minepos.token");
   const panel = document.getElementById("console");
@@ -20,7 +28,7 @@ async function watch() {
     const state = await active(token);
     const button = document.getElementById("emergency-open");
     if (state && state.active) {
-      if (button) button.textContent = "EMERGENCY ACTIVE";
+      if (button) label(button, "top.emergency_active");
       // switch once per emergency: a dispatcher who comes back to the console stays there
       const seen = sessionStorage.getItem("minepos.emergency.seen");
       if (seen !== state.emergency.id) {
@@ -28,7 +36,7 @@ async function watch() {
         location.href = "/emergency.html";
       }
     } else if (button) {
-      button.textContent = "EMERGENCY";
+      label(button, "top.emergency");
     }
   } catch { /* the next poll retries */ }
 }
