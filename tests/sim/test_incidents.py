@@ -118,6 +118,8 @@ def test_low_battery_crosses_the_threshold_at_the_recorded_time(run: Collected) 
     assert (st.battery[st.ts < inc.ts] >= low).all()
     assert (st.battery[st.ts > inc.ts] < low).all()
     assert (st.ts > inc.ts).sum() > 10
+    # the tag reports on the threshold, not only on its 10 s timer
+    assert st.ts[st.ts > inc.ts].min() <= inc.ts + run.sim.config.tick_s
 
 
 def test_a_failed_anchor_hears_nothing_while_down(run: Collected) -> None:

@@ -130,6 +130,7 @@ class Simulation:
                 ((k % status_every) == status_slot[idx])
                 | (moving != was_moving[idx])
                 | ~was_active[idx]
+                | self._battery_crossed(idx, tq[idx])
             )
             due &= talking
             parts.append(self._status(tq[idx[due]], idx[due], moving[due]))
@@ -169,8 +170,19 @@ class Simulation:
         forced = low + 8.0 - slope * (ts - out_t)
         return np.clip(np.where(staged, forced, level), 0.0, 100.0)
 
+    def _battery_crossed(self, idx: IntArray, tq: FloatArray) -> NDArray[np.bool_]:
+        """Tags whose battery fell under ``rules.low_battery_pct`` within the last tick.
+
+        Real tags send a status report on that threshold, not only on their timer.
+        """
+        low = self.mine.rules.low_battery_pct
+        before = self.battery(idx, tq - self.config.tick_s)
+        return (before >= low) & (self.battery(idx, tq) < low)
+
     def _status(self, ts: FloatArray, idx: IntArray, moving: NDArray[np.bool_]) -> MeasurementBatch:
-        return MeasurementBatch.make(ts, STATUS, idx, motion=moving, battery=self.battery(idx, ts))
+        # the gauge reads in tenths, rounding down: a level under the threshold reads under it
+        level = np.floor(self.battery(idx, ts) * 10.0) / 10.0
+        return MeasurementBatch.make(ts, STATUS, idx, motion=moving, battery=level)
 
     def _events(self, events: list[tuple[float, int, int]], t: float) -> MeasurementBatch:
         if not events:
