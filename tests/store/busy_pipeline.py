@@ -12,6 +12,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from shaft_and_drift import shaft_and_drift
+
 from minepos.engine.estimate import Estimate, Span
 from minepos.measurement import Measurement
 from minepos.mine import Mine, mine_from_dict
@@ -22,34 +24,7 @@ from minepos.store.recorder import SafetyRecorder
 T0 = 1_795_323_600.0
 N, PERIOD, DOWN = 300, 150, 80
 
-MINE: dict[str, Any] = {
-    "mine": {"id": "busy", "name": "Busy", "timezone": "UTC"},
-    "levels": [
-        {"id": "surface", "name": "Surface", "z": 0},
-        {"id": "h100", "name": "-100", "z": -100},
-    ],
-    "nodes": [
-        {"id": "top", "xyz": [0, 0, 0]},
-        {"id": "bottom", "xyz": [0, 0, -100]},
-        {"id": "east", "xyz": [600, 0, -100]},
-    ],
-    "tunnels": [
-        {"id": "shaft", "from": "top", "to": "bottom", "kind": "shaft"},
-        {"id": "drift", "from": "bottom", "to": "east", "kind": "drift"},
-    ],
-    "zones": [
-        {
-            "id": "goaf",
-            "name": "Goaf",
-            "kind": "restricted",
-            "spans": [{"tunnel": "drift", "from_m": 400, "to_m": 600}],
-        },
-    ],
-    "anchors": [{"id": "a1", "tech": "uwb", "at": {"tunnel": "drift", "offset_m": 300}}],
-    "people": [
-        {"id": f"p{i}", "name": f"P {i}", "role": "miner", "tag": f"t{i}"} for i in range(N)
-    ],
-}
+MINE: dict[str, Any] = shaft_and_drift("busy", 600, {"a1": 300}, people=range(N))
 
 
 def is_down(i: int, k: int) -> bool:

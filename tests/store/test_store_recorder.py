@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shaft_and_drift import shaft_and_drift
+
 from minepos.engine.estimate import Estimate, Span
 from minepos.measurement import Measurement
 from minepos.mine import Mine, mine_from_dict
@@ -13,35 +15,7 @@ from minepos.store.recorder import SafetyRecorder
 
 T0 = 1_795_323_600.0  # 2026-11-22 05:00 UTC
 
-MINE: dict[str, Any] = {
-    "mine": {"id": "tiny", "name": "Tiny", "timezone": "UTC"},
-    "levels": [
-        {"id": "surface", "name": "Surface", "z": 0},
-        {"id": "h100", "name": "-100", "z": -100},
-    ],
-    "nodes": [
-        {"id": "top", "xyz": [0, 0, 0]},
-        {"id": "bottom", "xyz": [0, 0, -100]},
-        {"id": "east", "xyz": [500, 0, -100]},
-    ],
-    "tunnels": [
-        {"id": "shaft", "from": "top", "to": "bottom", "kind": "shaft"},
-        {"id": "drift", "from": "bottom", "to": "east", "kind": "drift"},
-    ],
-    "zones": [
-        {
-            "id": "goaf",
-            "name": "Goaf",
-            "kind": "restricted",
-            "spans": [{"tunnel": "drift", "from_m": 400, "to_m": 500}],
-        },
-    ],
-    "anchors": [{"id": "a1", "tech": "uwb", "at": {"tunnel": "drift", "offset_m": 450}}],
-    "people": [
-        {"id": "p1", "name": "A", "role": "miner", "tag": "t1"},
-        {"id": "p2", "name": "B", "role": "miner", "tag": "t2"},
-    ],
-}
+MINE: dict[str, Any] = shaft_and_drift("tiny", 500, {"a1": 450}, people=(1, 2))
 
 
 def _est(mine: Mine, tag: str, ts: float, offset: float) -> Estimate:

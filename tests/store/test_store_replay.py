@@ -8,41 +8,14 @@ import sys
 from pathlib import Path
 
 import yaml
+from shaft_and_drift import shaft_and_drift
 
 from minepos.measurement import Measurement
 from minepos.store import Store
 
 T0 = 1_795_323_600.0
 
-MINE = {
-    "mine": {"id": "tiny", "name": "Tiny", "timezone": "UTC"},
-    "levels": [
-        {"id": "surface", "name": "Surface", "z": 0},
-        {"id": "h100", "name": "-100", "z": -100},
-    ],
-    "nodes": [
-        {"id": "top", "xyz": [0, 0, 0]},
-        {"id": "bottom", "xyz": [0, 0, -100]},
-        {"id": "east", "xyz": [500, 0, -100]},
-    ],
-    "tunnels": [
-        {"id": "shaft", "from": "top", "to": "bottom", "kind": "shaft"},
-        {"id": "drift", "from": "bottom", "to": "east", "kind": "drift"},
-    ],
-    "zones": [
-        {
-            "id": "goaf",
-            "name": "Goaf",
-            "kind": "restricted",
-            "spans": [{"tunnel": "drift", "from_m": 400, "to_m": 500}],
-        },
-    ],
-    "anchors": [
-        {"id": "a1", "tech": "uwb", "at": {"tunnel": "drift", "offset_m": 100}},
-        {"id": "a2", "tech": "uwb", "at": {"tunnel": "drift", "offset_m": 450}},
-    ],
-    "people": [{"id": "p1", "name": "A", "role": "miner", "tag": "t1"}],
-}
+MINE = shaft_and_drift("tiny", 500, {"a1": 100, "a2": 450}, people=(1,))
 
 
 def _recording(path: Path) -> None:

@@ -73,6 +73,24 @@ class Alarm:
         """Not cleared yet."""
         return self.cleared_at is None
 
+    def fields(self) -> dict[str, Any]:
+        """Every field as JSON-ready values (the subject kept in ``details``): the stored row
+        and, with ``state``, the API's ``AlarmPublic``."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "tag": self.tag,
+            "person": self.person,
+            "zone": self.zone,
+            "anchor": self.anchor,
+            "raised_at": self.raised_at,
+            "acked_by": self.acked_by,
+            "acked_at": self.acked_at,
+            "ack_comment": self.ack_comment,
+            "cleared_at": self.cleared_at,
+            "details": {**self.details, "subject": self.subject},
+        }
+
     def snapshot(self) -> Alarm:
         """An independent copy (changes carry the alarm as it was at that moment)."""
         return dataclasses.replace(self, details=dict(self.details))

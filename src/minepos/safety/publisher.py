@@ -10,18 +10,24 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from minepos.errors import InputError, MineposError
+from minepos.errors import MineposError
+from minepos.ingest.transports.mqtt import broker_address
 from minepos.safety.alarms import AlarmChange
 from minepos.safety.state import Headcount
 
-__all__ = ["AlarmPublisher", "MqttAlarmPublisher", "NullPublisher", "headcount_payload"]
+__all__ = [
+    "AlarmPublisher",
+    "MqttAlarmPublisher",
+    "NullPublisher",
+    "connect_client",
+    "headcount_payload",
+]
 
 log = logging.getLogger(__name__)
 
@@ -57,34 +63,52 @@ def headcount_payload(headcount: Headcount, unaccounted: Sequence[Any] = ()) -> 
     }
 
 
+def connect_client(
+    url: str,
+    *,
+    client_id: str = "",
+    timeout_s: float = 5.0,
+    setup: Callable[[mqtt.Client], None] | None = None,
+) -> mqtt.Client:
+    """A paho client connected to the broker at ``url``, its network thread running.
+
+    ``setup`` adjusts the client before it connects. InputError for a bad URL, MineposError when
+    the broker cannot be reached or does not accept the connection within ``timeout_s``.
+    """
+    host, port, username, password = broker_address(url)
+    connected = threading.Event()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+
+    def on_connect(_c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if not reason.is_failure:
+            connected.set()
+        else:
+            log.error("MQTT connection refused: %s", reason)
+
+    client.on_connect = on_connect
+    if setup is not None:
+        setup(client)
+    if username:
+        client.username_pw_set(username, password)
+    try:
+        client.connect(host, port, keepalive=30)
+    except OSError as exc:
+        raise MineposError(f"cannot reach the MQTT broker at {url}: {exc}") from exc
+    client.loop_start()
+    if not connected.wait(timeout_s):
+        client.loop_stop()
+        client.disconnect()
+        raise MineposError(f"MQTT broker at {url} did not accept the connection")
+    return client
+
+
 class MqttAlarmPublisher:
     """Publishes on an MQTT broker with paho (its own network thread)."""
 
     def __init__(self, url: str, mine: str, *, client_id: str = "", timeout_s: float = 5.0) -> None:
-        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
-            raise InputError(f"MQTT URL {url!r}: expected mqtt://host[:port]")
         self.topic_alarms = f"minepos/{mine}/alarms"
         self.topic_headcount = f"minepos/{mine}/headcount"
-        self._connected = threading.Event()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
-        self._client.on_connect = self._on_connect
-        if parts.username:
-            self._client.username_pw_set(parts.username, parts.password)
-        try:
-            self._client.connect(parts.hostname, parts.port or 1883, keepalive=30)
-        except OSError as exc:
-            raise MineposError(f"cannot reach the MQTT broker at {url}: {exc}") from exc
-        self._client.loop_start()
-        if not self._connected.wait(timeout_s):
-            self.close()
-            raise MineposError(f"MQTT broker at {url} did not accept the connection")
-
-    def _on_connect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if not reason.is_failure:
-            self._connected.set()
-        else:
-            log.error("MQTT connection refused: %s", reason)
+        self._client = connect_client(url, client_id=client_id, timeout_s=timeout_s)
 
     def _send(self, topic: str, payload: dict[str, Any], retain: bool = False) -> None:
         info = self._client.publish(topic, json.dumps(payload, separators=(",", ":")), 1, retain)

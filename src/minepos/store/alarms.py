@@ -16,23 +16,6 @@ from minepos.store.writer import Receipt, Statement, Writer
 __all__ = ["AlarmRepository"]
 
 
-def _row(alarm: Alarm) -> dict[str, Any]:
-    return {
-        "id": alarm.id,
-        "kind": alarm.kind,
-        "tag": alarm.tag,
-        "person": alarm.person,
-        "zone": alarm.zone,
-        "anchor": alarm.anchor,
-        "raised_at": alarm.raised_at,
-        "acked_by": alarm.acked_by,
-        "acked_at": alarm.acked_at,
-        "ack_comment": alarm.ack_comment,
-        "cleared_at": alarm.cleared_at,
-        "details": {**alarm.details, "subject": alarm.subject},
-    }
-
-
 def _alarm(row: Row[Any]) -> Alarm:
     details = dict(row.details or {})
     subject = str(details.pop("subject", ""))
@@ -66,7 +49,7 @@ class AlarmRepository:
 
     def statement(self, changes: Sequence[AlarmChange]) -> Callable[[Connection], None]:
         """The writes for alarm changes, to run inside a bigger writer task."""
-        rows = {c.alarm.id: _row(c.alarm) for c in changes}  # the latest state of each wins
+        rows = {c.alarm.id: c.alarm.fields() for c in changes}  # the latest state of each wins
         audits = [
             {
                 "ts": c.ts,

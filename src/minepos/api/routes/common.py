@@ -39,21 +39,7 @@ def check_mine(
 
 def alarm_public(alarm: Alarm) -> dict[str, Any]:
     """`AlarmPublic` of an alarm."""
-    return {
-        "id": alarm.id,
-        "kind": alarm.kind,
-        "state": alarm.state,
-        "tag": alarm.tag,
-        "person": alarm.person,
-        "zone": alarm.zone,
-        "anchor": alarm.anchor,
-        "raised_at": alarm.raised_at,
-        "acked_by": alarm.acked_by,
-        "acked_at": alarm.acked_at,
-        "ack_comment": alarm.ack_comment,
-        "cleared_at": alarm.cleared_at,
-        "details": {**alarm.details, "subject": alarm.subject},
-    }
+    return {**alarm.fields(), "state": alarm.state}
 
 
 def parse_time(value: str | None, name: str, default: float) -> float:

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
-from minepos.errors import InputError, MineposError
+from minepos.safety.publisher import connect_client
 
 __all__ = ["Downlink", "MemoryDownlink", "MqttDownlink", "downlink_topic"]
 
@@ -48,37 +45,21 @@ class MemoryDownlink:
         return True
 
 
+def _no_publish_limits(client: mqtt.Client) -> None:
+    # an evacuation order to 14,000 tags must not be dropped by paho's in-flight limit
+    client.max_queued_messages_set(0)
+    client.max_inflight_messages_set(1000)
+
+
 class MqttDownlink:
     """Publishes downlink messages on an MQTT broker with paho (QoS 1, not retained)."""
 
     def __init__(self, url: str, mine: str, *, client_id: str = "", timeout_s: float = 5.0) -> None:
-        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
-            raise InputError(f"MQTT URL {url!r}: expected mqtt://host[:port]")
         self.mine = mine
-        self._connected = threading.Event()
         self._last: mqtt.MQTTMessageInfo | None = None
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
-        self._client.on_connect = self._on_connect
-        # an evacuation order to 14,000 tags must not be dropped by paho's in-flight limit
-        self._client.max_queued_messages_set(0)
-        self._client.max_inflight_messages_set(1000)
-        if parts.username:
-            self._client.username_pw_set(parts.username, parts.password)
-        try:
-            self._client.connect(parts.hostname, parts.port or 1883, keepalive=30)
-        except OSError as exc:
-            raise MineposError(f"cannot reach the MQTT broker at {url}: {exc}") from exc
-        self._client.loop_start()
-        if not self._connected.wait(timeout_s):
-            self.close()
-            raise MineposError(f"MQTT broker at {url} did not accept the connection")
-
-    def _on_connect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if not reason.is_failure:
-            self._connected.set()
-        else:
-            log.error("MQTT connection refused: %s", reason)
+        self._client = connect_client(
+            url, client_id=client_id, timeout_s=timeout_s, setup=_no_publish_limits
+        )
 
     def send(self, tag: str, payload: dict[str, Any]) -> bool:
         """Publish one message to ``minepos/<mine>/downlink/<tag>`` with QoS 1."""
