@@ -68,6 +68,9 @@ class TrackerConfig:
     #: a live UWB anchor that sees a place this close (same tunnel, line of sight) and did not
     #: range with a ranging tag says the tag is not there (schedulers take the nearest first), m
     uwb_expect_m: float = 80.0
+    #: share of particles moved to their mirror image across the anchor when a tag ranges
+    #: with one anchor only (keeps both sides of it alive; see kernel._mirror)
+    mirror_share: float = 0.02
     #: anchors one ranging cycle takes (nearest first)
     uwb_max_anchors: int = 4
     #: likelihood factor per such missing anchor
@@ -77,6 +80,8 @@ class TrackerConfig:
     path_loss_exp: float = 2.0
     rssi_sigma: float = 10.0
     rssi_outlier_prob: float = 0.05
+    #: weight of one RSSI reading's log-likelihood (successive readings share their shadowing)
+    rssi_weight: float = 0.3
     # -- presence (RFID readers, zone detection) ------------------------------------------------
     #: default reading range when the mine file gives none (m)
     presence_range: float = 10.0
@@ -110,6 +115,10 @@ class TrackerConfig:
     #: most stretches one interval may have
     max_spans: int = 12
     # -- lifecycle ------------------------------------------------------------------------------
+    #: a tag unheard this long (s) wanders more between ticks: it may have stopped or turned
+    silent_after_s: float = 3.0
+    #: by this factor (rate of gait changes and acceleration density)
+    silent_boost: float = 4.0
     #: a tag silent this long is dropped (s)
     forget_s: float = 3600.0
     #: re-initialise a tag whose measurements fit none of its particles for this many ticks

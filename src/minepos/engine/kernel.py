@@ -41,6 +41,8 @@ _F = list(TrackerConfig.__slots__)
 BELOW, LATERAL = _F.index("tag_below_axis"), _F.index("tag_lateral_sd")
 UWB_ABSENCE, UWB_EXPECT = _F.index("uwb_absence_factor"), _F.index("uwb_expect_m")
 UWB_MAX = _F.index("uwb_max_anchors")
+MIRROR = _F.index("mirror_share")
+SILENT_AFTER, SILENT_BOOST = _F.index("silent_after_s"), _F.index("silent_boost")
 TIGHT_N, TIGHT_W, TIGHT_END = (
     _F.index("particles_tight"),
     _F.index("tight_width_m"),
@@ -276,6 +278,50 @@ def _ranging_absence(
 
 
 @jit
+def _mirror(
+    tab: MineTables,
+    prm: np.ndarray,
+    pt: np.ndarray,
+    ps: np.ndarray,
+    pv: np.ndarray,
+    k: int,
+    a: int,
+    rs: np.ndarray,
+) -> None:
+    """Move a few particles to their mirror image across anchor ``a`` on its tunnel.
+
+    One range from one anchor cannot tell the two sides of it apart, and resampling alone
+    would let one side die out by chance while the tag stands there: the interval would then
+    be narrow and possibly on the wrong side. A few mirrored particles per such epoch keep the
+    other side alive until a second anchor or an absence settles it.
+    """
+    t_a = -1
+    for r in range(len(tab.ua_anchor)):
+        if tab.ua_anchor[r] == a:
+            t_a = 0
+    if t_a < 0:
+        return
+    off = tab.a_off[a]
+    share = prm[MIRROR]
+    for p in range(pt.shape[1]):
+        if uniform(rs) >= share:
+            continue
+        t = pt[k, p]
+        s2 = 2.0 * off - ps[k, p]
+        if tab.ua_ptr[t] <= _anchor_slot(tab, a) < tab.ua_ptr[t + 1] and 0.0 <= s2 <= tab.t_len[t]:
+            ps[k, p] = s2
+            pv[k, p] = -pv[k, p]
+
+
+@jit
+def _anchor_slot(tab: MineTables, a: int) -> int:
+    for r in range(len(tab.ua_anchor)):
+        if tab.ua_anchor[r] == a:
+            return r
+    return -1
+
+
+@jit
 def _tag_tick(
     tab: MineTables,
     prm: np.ndarray,
@@ -300,6 +346,7 @@ def _tag_tick(
     heard: np.ndarray,
     rs: np.ndarray,
     work: np.ndarray,
+    last_seen: float,
 ) -> tuple[int, int]:
     """Run one tag's tick; returns (measurements that fit nothing, measurements used)."""
     n = pt.shape[1]
@@ -318,12 +365,16 @@ def _tag_tick(
         move_row(tab, prm, pt, ps, pv, k, m_ts[j] - tag_time[k], moving, rs)
         tag_time[k] = max(tag_time[k], m_ts[j])
         bad += _update(tab, prm, pt, ps, lw, k, j, g, m_kind, m_anchor, m_val, m_xyz, ll, xyz)
+        if n_range == 1 and g - j == 1 and prm[MIRROR] > 0.0:
+            _mirror(tab, prm, pt, ps, pv, k, m_anchor[j], rs)
         if n_range > 0 and tab.ua_anchor.size > 0:
             _ranging_absence(tab, prm, pt, ps, lw, k, j, g, m_kind, m_anchor, m_val, alive)
         if _normalise(lw, k, work[0]) < prm[RESAMPLE] * n:
             _resample(tab, prm, pt, ps, pv, lw, k, rs, work)
         j = g
-    move_row(tab, prm, pt, ps, pv, k, now - tag_time[k], moving, rs)
+    # unheard for a while (between zone readers, in a gap of the anchors): let it wander more
+    boost = prm[SILENT_BOOST] if j1 == j0 and now - last_seen > prm[SILENT_AFTER] else 1.0
+    move_row(tab, prm, pt, ps, pv, k, now - tag_time[k], moving, rs, boost)
     tag_time[k] = max(tag_time[k], now)
     if tab.rd_anchor.size > 0:
         _absence(tab, prm, pt, ps, lw, k, heard, n_heard, alive)
@@ -410,6 +461,7 @@ def run_tick(
     tag_moving: np.ndarray,
     tag_bad: np.ndarray,
     tag_np: np.ndarray,
+    tag_seen: np.ndarray,
     m_ptr: np.ndarray,
     m_ts: np.ndarray,
     m_kind: np.ndarray,
@@ -467,6 +519,7 @@ def run_tick(
             heard,
             rs,
             work,
+            tag_seen[k],
         )
         if used > 0:
             tag_bad[k] = tag_bad[k] + 1 if bad > 0 else 0

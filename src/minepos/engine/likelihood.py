@@ -43,6 +43,7 @@ P0, PLE, RSSI_SIG, RSSI_OUT = (
     _F.index(k) for k in ("rssi_at_1m", "path_loss_exp", "rssi_sigma", "rssi_outlier_prob")
 )
 PR_HALF, PR_NEAR = _F.index("presence_half_at"), _F.index("presence_p_near")
+RSSI_W = _F.index("rssi_weight")
 PR_FLOOR, PR_EDGE, FIX_SIG = (
     _F.index("presence_floor"),
     _F.index("presence_edge"),
@@ -79,7 +80,10 @@ def rssi_loglik(prm: np.ndarray, rssi: float, d: float) -> float:
     sig = prm[RSSI_SIG]
     z = (rssi - pred) / sig
     po = prm[RSSI_OUT]
-    return math.log((1.0 - po) * math.exp(-0.5 * z * z) / (sig * _SQRT2PI) + po / 80.0)
+    # tempered: shadowing is correlated along the tunnel, so successive readings are far from
+    # independent; each counts for `rssi_weight` of one
+    lik = (1.0 - po) * math.exp(-0.5 * z * z) / (sig * _SQRT2PI) + po / 80.0
+    return float(prm[RSSI_W] * math.log(lik))
 
 
 @jit

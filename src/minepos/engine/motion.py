@@ -142,17 +142,19 @@ def move_row(
     dt: float,
     moving: int,
     rs: np.ndarray,
+    boost: float = 1.0,
 ) -> None:
     """Move every particle of row ``k`` by ``dt`` seconds; ``moving`` is the tag's motion flag
     (-1 unknown, 0 still: the speed is held at zero and only a tiny diffusion remains, 1 moving,
-    2 just started moving)."""
+    2 just started moving). ``boost`` multiplies the rate of gait changes and the acceleration
+    density: a tag that has not been heard for a while may have stopped or turned anywhere."""
     if dt <= 0.0:
         return
     t_len, t_shaft = tab.t_len, tab.t_shaft
     root = math.sqrt(dt)
     # a tag whose motion flag just turned on (2) starts walking: every particle draws a speed
-    p_switch = 1.0 if moving == 2 else -math.expm1(-dt / prm[SWITCH])
-    root_q = (math.sqrt(prm[Q] * dt), math.sqrt(prm[Q_SHAFT] * dt))
+    p_switch = 1.0 if moving == 2 else -math.expm1(-dt * boost / prm[SWITCH])
+    root_q = (math.sqrt(prm[Q] * dt * boost), math.sqrt(prm[Q_SHAFT] * dt * boost))
     step_v = (prm[ACC] * dt, prm[ACC_SHAFT] * dt)
     top = (prm[VMAX], prm[VMAX_SHAFT])
     diff = prm[DIFF] * root

@@ -310,6 +310,7 @@ class Tracker:
             st.moving,
             st.bad,
             st.live,
+            st.last_seen,
             ptr,
             b.ts,
             b.kind,
