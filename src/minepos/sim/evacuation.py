@@ -4,21 +4,28 @@ Each person underground who is sent the order acknowledges after a lognormal del
 (a configurable share). With ``move``, those who acknowledge walk from where they are, along the
 shortest open route avoiding the blocked stretches, to the nearest exit or refuge and wait there;
 each arrival is recorded as an ``evacuated`` incident, the order itself as ``evacuation``.
+
+Orders are configured ahead (``ScenarioConfig.evacuations``) or given while the run goes
+(`LiveOrders`, behind ``Simulation.order_evacuation``): a dispatcher's order reaches the
+simulated tags, which answer and walk out the same way.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import threading
+from collections.abc import Iterable
 
 import numpy as np
 
 from minepos.mine import Mine, Person, Place
 from minepos.mine.network import DistanceField
 from minepos.sim.config import EvacuationOrder
-from minepos.sim.incidents import Incident, split, walk
+from minepos.sim.incidents import Incident, place_at, split, walk
 from minepos.sim.plan import WAIT, Plans, Walker
 
-__all__ = ["stage_evacuation"]
+__all__ = ["LiveOrders", "in_zone", "stage_evacuation"]
 
 EVAC_ACK = 5  # index of "evac_ack" in minepos.sim.batch.EVENT_NAMES
 
@@ -95,3 +102,54 @@ def stage_evacuation(
                 out.append(Incident("evacuated", arrived, p.id, p.tag, zone))
     out.append(Incident("evacuation", t, detail={"people": below, "acknowledging": acked}))
     return out
+
+
+class LiveOrders:
+    """Evacuation orders given during a run, queued (from any thread) until the next tick.
+
+    Requests given for the same instant with the same settings are one order: a downlink that
+    sends an order tag by tag still makes one order (one route field, one ``evacuation``
+    incident). ``zone`` narrows the order to the people in that zone when it is staged.
+    """
+
+    def __init__(self, start_ts: float) -> None:
+        self.start_ts = start_ts
+        self._lock = threading.Lock()
+        self._queue: dict[tuple[float, str | None, EvacuationOrder], set[str] | None] = {}
+
+    def add(
+        self,
+        ts: float,
+        tags: Iterable[str] | None,
+        zone: str | None,
+        order: EvacuationOrder,
+    ) -> None:
+        """Queue an order given at unix time ``ts`` (``order.at_s`` and ``order.tags`` unused)."""
+        key = (ts, zone, dataclasses.replace(order, at_s=0.0, tags=None))
+        with self._lock:
+            have = self._queue.get(key, set())
+            if have is None or tags is None:
+                self._queue[key] = None
+            else:
+                self._queue[key] = have | set(tags)
+
+    def take(self) -> list[tuple[float, str | None, EvacuationOrder]]:
+        """The queued orders, each with its time, zone and tags set; the queue is emptied."""
+        with self._lock:
+            queued, self._queue = self._queue, {}
+        out = []
+        for (ts, zone, order), tags in sorted(queued.items(), key=lambda kv: kv[0][0]):
+            sel = None if tags is None else tuple(sorted(tags))
+            out.append((ts, zone, dataclasses.replace(order, at_s=ts - self.start_ts, tags=sel)))
+        return out
+
+
+def in_zone(mine: Mine, plans: Plans, people: list[Person], zone: str, t: float) -> tuple[str, ...]:
+    """Tags of the people in ``zone`` at ``t`` (with a lamp out)."""
+    out = []
+    for i, p in enumerate(people):
+        if plans.segs[i] and plans.lamp_out[i] <= t < plans.lamp_in[i]:
+            _, tunnel, s, _ = place_at(plans.segs[i], t)
+            if zone in mine.zones_at(mine.tunnels[tunnel].id, s):
+                out.append(p.tag)
+    return tuple(out)

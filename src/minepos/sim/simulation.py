@@ -8,22 +8,29 @@ Usage::
         tick.measurement_list()  # list[minepos.measurement.Measurement]
         tick.truth               # TruthBatch: one row per tag with a lamp out
     sim.incidents()              # every incident with its time (complete after the run)
+
+``sim.order_evacuation(ts, tags)`` gives an evacuation order while ``run()`` is iterating (from any
+thread): from the next tick the tags answer and their people walk out as with configured orders.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import heapq
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from minepos.errors import InputError
 from minepos.measurement import Measurement
-from minepos.mine import Mine
+from minepos.mine import Mine, Span
 from minepos.sim.batch import EVENT, STATUS, MeasurementBatch
-from minepos.sim.config import ScenarioConfig
+from minepos.sim.config import EvacuationOrder, ScenarioConfig
 from minepos.sim.crews import assign_crews, roster, work_places
+from minepos.sim.evacuation import LiveOrders, in_zone, stage_evacuation
 from minepos.sim.incidents import Incident, ZoneMonitor
 from minepos.sim.motion import Trajectories
 from minepos.sim.plan import MODE_NAMES, build_plans
@@ -81,6 +88,9 @@ class Simulation:
         self.battery0 = rng.uniform(lo, hi, n)
         self.monitor = ZoneMonitor(mine, self.people)
         self._rng = rng
+        self._live = LiveOrders(cfg.start_ts)
+        self._live_rng = np.random.default_rng([seed, 2])
+        self._live_events: list[tuple[float, int, int]] = []  # a heap of acks of live orders
 
     # -- public --------------------------------------------------------------------------------
     @property
@@ -98,6 +108,35 @@ class Simulation:
         xyz = self._tag_xyz(np.array([person]), np.array([tunnel]), np.array([offset]))[0]
         return self.mine.tunnels[tunnel].id, offset, (float(xyz[0]), float(xyz[1]), float(xyz[2]))
 
+    def order_evacuation(
+        self,
+        ts: float,
+        tags: Iterable[str] | None = None,
+        *,
+        zone: str | None = None,
+        avoid: tuple[Span, ...] = (),
+        never_share: float = 0.03,
+        ack_median_s: float = 25.0,
+        ack_sigma: float = 0.8,
+    ) -> None:
+        """An evacuation order given at unix time ``ts`` while the run goes (any thread).
+
+        ``tags`` None: everyone underground (in ``zone``, if given). It takes effect at the
+        next tick (at ``ts`` or that tick, whichever is later): acknowledgements come after a
+        lognormal delay, except from ``never_share`` of the people; those who answer walk to
+        the nearest exit or refuge avoiding the ``avoid`` stretches, and wait there.
+        """
+        if zone is not None and zone not in self.mine.zone_index:
+            raise InputError(f"evacuation: unknown zone {zone!r}")
+        order = EvacuationOrder(
+            0.0,
+            ack_median_s=ack_median_s,
+            ack_sigma=ack_sigma,
+            never_share=never_share,
+            avoid=tuple(avoid),
+        )
+        self._live.add(ts, tags, zone, order)
+
     def run(self) -> Iterator[Tick]:
         """Yield every tick of the run, in time order (each run starts from the beginning)."""
         cfg = self.config
@@ -114,6 +153,7 @@ class Simulation:
         status_slot = (self.phase * 997).astype(np.intp) % status_every
         for k in range(self.n_ticks):
             t = cfg.start_ts + k * cfg.tick_s
+            self._stage_live_orders(t)
             tq = t + self.phase
             idx = np.flatnonzero(self.trajectories.active(tq))
             pos = self.trajectories.at(idx, tq[idx])
@@ -135,7 +175,7 @@ class Simulation:
             due &= talking
             parts.append(self._status(tq[idx[due]], idx[due], moving[due]))
             hi = int(np.searchsorted(ev_ts, t + cfg.tick_s, side="left"))
-            parts.append(self._events(ev[ev_k:hi], t))
+            parts.append(self._events([*ev[ev_k:hi], *self._due_live(t + cfg.tick_s)], t))
             ev_k = hi
             was_moving[idx] = moving
             was_active[:] = False
@@ -145,6 +185,35 @@ class Simulation:
             yield Tick(t, MeasurementBatch.concat(parts), truth, opened, self)
 
     # -- pieces ----------------------------------------------------------------------------------
+    def _stage_live_orders(self, t: float) -> None:
+        """Stage the orders given since the last tick; itineraries change, so re-flatten them."""
+        orders = self._live.take()
+        if not orders:
+            return
+        for ts, zone, given in orders:
+            at = max(ts, t)
+            order = given
+            if zone is not None:
+                order = dataclasses.replace(
+                    given, tags=in_zone(self.mine, self.plans, self.people, zone, at)
+                )
+            acks: list[tuple[float, int, int]] = []
+            self._staged += stage_evacuation(
+                self.mine, self.people, self.plans, order, at, self._live_rng, acks
+            )
+            for e in acks:
+                heapq.heappush(self._live_events, e)
+            log.info("evacuation order at %.0f: %d acknowledging", at, len(acks))
+        self.trajectories = Trajectories.from_plans(self.plans)
+        moved = np.flatnonzero(self.trajectories.has_segments)
+        self.trajectories.at(moved, np.full(len(moved), t - self.config.tick_s))  # cursors on
+
+    def _due_live(self, until: float) -> list[tuple[float, int, int]]:
+        out = []
+        while self._live_events and self._live_events[0][0] < until:
+            out.append(heapq.heappop(self._live_events))
+        return out
+
     def _tag_xyz(self, idx: IntArray, tunnel: IntArray, offset: FloatArray) -> FloatArray:
         """Tag positions: the tunnel axis, a sideways offset per person and a height offset."""
         axis = self.mine.point_at(tunnel, offset)
@@ -191,8 +260,11 @@ class Simulation:
         person = np.array([e[1] for e in events], dtype=np.intp)
         code = np.array([e[2] for e in events], dtype=np.intp)
         lamp = code <= 1  # lamp events come from the lamp room, not the tag's radio
+        # a lamp-in planned before an evacuation order sent the person to wait at an exit
+        lamp_in = np.asarray(self.plans.lamp_in)[person]
+        gone = (code == 1) & ~np.isfinite(lamp_in)
         quiet = (ts >= self.effects.silent_from[person]) & (ts < self.effects.silent_to[person])
-        keep = lamp | ~quiet
+        keep = (lamp | ~quiet) & ~gone
         return MeasurementBatch.make(ts[keep], EVENT, person[keep], event=code[keep])
 
     def mode_name(self, mode: int) -> str:
