@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from minepos.sim.simulation import Simulation
 from minepos.errors import InputError
 from minepos.mine import Mine
+from minepos.safety.emergency.simlink import SimulatedTagsDownlink
 from minepos.store import Store
 
 __all__ = ["demo_feed", "demo_login", "incident_schedule"]
@@ -74,6 +75,9 @@ def demo_feed(people: int = 300, minutes: float = 360.0, seed: int = 1) -> Feed:
             incidents=incident_schedule(minutes),
         )
         sim = await loop.run_in_executor(None, _simulation, runtime.mine, config, seed)
+        # the tags are simulated: a dispatcher's evacuation order goes to them, and they answer
+        SimulatedTagsDownlink.attach(runtime.emergency.desk, sim)
+        runtime.emergency.downlink_tried = True
         gateways = Gateways(runtime.mine, config.anchors_per_gateway)
         ticks = sim.run()
         while not stop.is_set():

@@ -31,6 +31,7 @@ from minepos.safety.emergency.model import (
     EmergencyStateError,
 )
 from minepos.safety.emergency.orders import SCOPES, AckBook, EvacuationOrder, order_payload
+from minepos.safety.emergency.simlink import EvacuationTarget, SimulatedTagsDownlink
 
 __all__ = [
     "BLOCK_CAUSES",
@@ -48,10 +49,12 @@ __all__ = [
     "EmergencyStateError",
     "EscapeFields",
     "EvacuationOrder",
+    "EvacuationTarget",
     "MemoryDownlink",
     "MqttDownlink",
     "NullRecorder",
     "SafetyProgress",
+    "SimulatedTagsDownlink",
     "account",
     "closed_shafts",
     "compact",
