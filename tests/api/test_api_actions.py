@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import NOW, Api
-
 from minepos.engine.estimate import Estimate, Span
 from minepos.ingest.pipeline import IngestPipeline
 from minepos.ingest.validate import Validator
 from minepos.measurement import Measurement
 from minepos.store.history import PositionCompactor
+
+from .conftest import NOW, Api
 
 P = "/api/v1"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tests.api.conftest import Api
+
+from .conftest import Api
 
 P = "/api/v1"
 

@@ -7,7 +7,8 @@ import time
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
-from tests.api.conftest import NOW, Api, position_row
+
+from .conftest import NOW, Api, position_row
 
 URL = "/api/v1/mines/demo/live"
 

@@ -16,14 +16,14 @@ with warnings.catch_warnings():  # schemathesis pulls in starlette's test client
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.api.conftest import NOW, FakeClock, FakeLive, position_row
-
 from minepos.api import LiveHub, ServerSettings, Services, create_app
 from minepos.ingest.pipeline import IngestPipeline
 from minepos.ingest.validate import Validator
 from minepos.mine import Mine
 from minepos.store import Store
 from minepos.store.accounts import Person
+
+from .conftest import NOW, FakeClock, FakeLive, position_row
 
 #: calls that need no credentials (CONTRACT section 4: health; logging in is how one gets them)
 OPEN = {("GET", "/api/v1/health"), ("POST", "/api/v1/auth/login")}

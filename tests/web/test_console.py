@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.web.conftest import PASSWORD, SOS_PERSON, Live
+
+from .conftest import PASSWORD, SOS_PERSON, Live
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
