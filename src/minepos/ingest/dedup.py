@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from minepos.measurement import Measurement
 
@@ -42,6 +42,18 @@ class Deduplicator:
                 return True
             self._current.add(key)
             return False
+
+    def unseen(self, measurements: Iterable[Measurement]) -> list[Measurement]:
+        """Those of ``measurements`` not seen recently, in order, all remembered (one lock)."""
+        out: list[Measurement] = []
+        with self._lock:
+            current, previous = self._current, self._previous
+            for m in measurements:
+                key = hash(m)
+                if key not in current and key not in previous:
+                    current.add(key)
+                    out.append(m)
+        return out
 
     def tick(self, now: float) -> None:
         """Turn generations over when the window has passed or the current one is full."""

@@ -118,18 +118,17 @@ class IngestPipeline:
 
     def _screen(self, result: DecodeResult, now: float, report: IngestReport) -> list[Measurement]:
         check = self.validator.check
-        is_duplicate = self.dedup.is_duplicate
         self.dedup.tick(now)
-        accepted: list[Measurement] = []
+        valid: list[Measurement] = []
         rejects = list(result.rejects)
         for index, m in zip(result.indexes, result.measurements, strict=True):
             problem = check(m, now)
             if problem is not None:
                 rejects.append(Reject(index, problem[0], problem[1]))
-            elif is_duplicate(m):
-                report.duplicates += 1
             else:
-                accepted.append(m)
+                valid.append(m)
+        accepted = self.dedup.unseen(valid)  # one lock for the batch (shared across lanes)
+        report.duplicates += len(valid) - len(accepted)
         rejects.sort(key=lambda r: -1 if r.index is None else r.index)
         report.rejects = rejects
         return accepted
