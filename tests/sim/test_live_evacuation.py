@@ -10,8 +10,9 @@ import pytest
 
 from minepos.errors import InputError
 from minepos.mine import Mine, Span
-from minepos.sim import Simulation
+from minepos.sim import EvacuationOrder, Simulation
 from minepos.sim.batch import EVENT, EVENT_NAMES
+from minepos.sim.evacuation import LiveOrders
 
 from .conftest import underground
 
@@ -112,3 +113,22 @@ def test_who_answers_does_not_hand_in_a_lamp_at_the_old_time(demo_mine: Mine) ->
     end = cfg.start_ts + cfg.duration_s
     planned = {plain.tags[i] for i, t in enumerate(plain.plans.lamp_in) if t < end}
     assert len(planned & set(run.acks)) >= 10  # the check above means something
+
+
+def test_requests_of_one_instant_are_one_order() -> None:
+    orders = LiveOrders(1000.0)
+    plain = EvacuationOrder(0.0)
+    for k in range(500):  # a downlink sends tag by tag
+        orders.add(1100.0, (f"t{k:04d}",), None, plain)
+    orders.add(1100.0, ("x",), None, EvacuationOrder(0.0, never_share=0.5))  # other settings
+    orders.add(1200.0, ("a",), "lw42", plain)
+    orders.add(1200.0, None, "lw42", plain)  # everyone in the zone
+    got = orders.take()
+    assert [(ts, zone, o.at_s) for ts, zone, o in got] == [
+        (1100.0, None, 100.0),
+        (1100.0, None, 100.0),
+        (1200.0, "lw42", 200.0),
+    ]
+    assert sorted(len(o.tags or ()) for _, _, o in got[:2]) == [1, 500]
+    assert got[2][2].tags is None
+    assert orders.take() == []

@@ -127,11 +127,11 @@ class LiveOrders:
         """Queue an order given at unix time ``ts`` (``order.at_s`` and ``order.tags`` unused)."""
         key = (ts, zone, dataclasses.replace(order, at_s=0.0, tags=None))
         with self._lock:
-            have = self._queue.get(key, set())
+            have = self._queue.setdefault(key, set())
             if have is None or tags is None:
                 self._queue[key] = None
             else:
-                self._queue[key] = have | set(tags)
+                have.update(tags)  # in place: an order to 14,000 tags comes one tag at a time
 
     def take(self) -> list[tuple[float, str | None, EvacuationOrder]]:
         """The queued orders, each with its time, zone and tags set; the queue is emptied."""
