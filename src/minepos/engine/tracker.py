@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from minepos.engine.config import TrackerConfig
-from minepos.engine.estimate import Estimate, Span
+from minepos.engine.estimate import Estimate, make_estimate, make_span
 from minepos.engine.initiator import ParticleInitiator
 from minepos.engine.kernel import run_tick
 from minepos.engine.likelihood import KIND_FIX, KIND_PRESENCE, KIND_RANGE, KIND_RSSI
@@ -334,36 +334,43 @@ class Tracker:
         tags = self.store.tags
         k_max = out.st.shape[1]
         width = np.where(np.arange(k_max) < out.n[:, None], out.shi - out.slo, 0.0).sum(axis=1)
-        st, lo, hi = out.st.tolist(), out.slo.tolist(), out.shi.tolist()
-        result = [
-            Estimate(
-                tags[k] or "",
-                now,
-                ids[t],
-                s,
-                (p[0], p[1], p[2]),
-                tuple(
-                    [
-                        Span(ids[a], b, c)
-                        for a, b, c in zip(st_i[:n], lo_i[:n], hi_i[:n], strict=True)
-                    ]
-                ),
-                w,
-                v,
-                last,
+        # nearly every tag has one stretch: only the rows with several become nested lists
+        # (converting the whole (tags, max_spans) arrays made most of this function's objects)
+        several = {
+            int(i): tuple(
+                [
+                    make_span(ids[a], b, c)
+                    for a, b, c in zip(
+                        out.st[i, :n].tolist(),
+                        out.slo[i, :n].tolist(),
+                        out.shi[i, :n].tolist(),
+                        strict=True,
+                    )
+                ]
             )
-            for k, t, s, v, n, p, last, w, st_i, lo_i, hi_i in zip(
+            for i, n in zip(
+                np.flatnonzero(out.n != 1).tolist(), out.n[out.n != 1].tolist(), strict=True
+            )
+        }
+        one = [
+            (make_span(ids[a], b, c),)
+            for a, b, c in zip(
+                out.st[:, 0].tolist(), out.slo[:, 0].tolist(), out.shi[:, 0].tolist(), strict=True
+            )
+        ]
+        for i, spans in several.items():
+            one[i] = spans
+        result = [
+            make_estimate(tags[k] or "", now, ids[t], s, (p[0], p[1], p[2]), sp, w, v, last)
+            for k, t, s, v, p, last, w, sp in zip(
                 slots.tolist(),
                 out.t.tolist(),
                 out.s.tolist(),
                 out.v.tolist(),
-                out.n.tolist(),
                 xyz,
                 self.store.last_seen[slots].tolist(),
                 width.tolist(),
-                st,
-                lo,
-                hi,
+                one,
                 strict=True,
             )
         ]
