@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from minepos.engine.config import TrackerConfig
-from minepos.engine.estimate import Estimate, make_estimate, make_span
+from minepos.engine.estimate import Estimate, Span, make_estimate, make_span
 from minepos.engine.initiator import ParticleInitiator
 from minepos.engine.kernel import run_tick
 from minepos.engine.likelihood import KIND_FIX, KIND_PRESENCE, KIND_RANGE, KIND_RSSI
@@ -352,7 +352,7 @@ class Tracker:
                 np.flatnonzero(out.n != 1).tolist(), out.n[out.n != 1].tolist(), strict=True
             )
         }
-        one = [
+        one: list[tuple[Span, ...]] = [
             (make_span(ids[a], b, c),)
             for a, b, c in zip(
                 out.st[:, 0].tolist(), out.slo[:, 0].tolist(), out.shi[:, 0].tolist(), strict=True
