@@ -43,10 +43,6 @@ def run(
     """Run the real entry point in-process: exit code, stdout, stderr."""
     from minepos import cli
 
-    # main() registers every command on each call; register once, or typer's app grows per call
-    if not any(c.name == "import-dxf" for c in cli.app.registered_commands):
-        cli._register()
-    monkeypatch.setattr(cli, "_register", lambda: None)
     monkeypatch.setattr(sys, "argv", ["minepos", *args])
     if stdin is not None:
         import io
