@@ -41,8 +41,6 @@ def run(
     stdin: str | None = None,
 ) -> tuple[int, str, str]:
     """Run the real entry point in-process: exit code, stdout, stderr."""
-    from minepos import cli
-
     monkeypatch.setattr(sys, "argv", ["minepos", *args])
     if stdin is not None:
         import io
