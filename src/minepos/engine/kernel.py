@@ -213,9 +213,11 @@ def _absence(
     heard: np.ndarray,
     n_heard: int,
     alive: np.ndarray,
-) -> None:
-    """Lower particles in range of live RFID readers that did not hear the tag this tick."""
+) -> bool:
+    """Lower particles in range of live RFID readers that did not hear the tag this tick;
+    return whether any weight changed."""
     floor = prm[ABSENCE]
+    changed = False
     for p in range(pt.shape[1]):
         t = pt[k, p]
         for r in range(tab.rd_ptr[t], tab.rd_ptr[t + 1]):
@@ -231,6 +233,8 @@ def _absence(
                 # silence is as likely as a miss there; `absence_factor` bounds what one tick of
                 # silence can say (a reader may skip a report for reasons of its own)
                 lw[k, p] += math.log(max(1.0 - detect_prob(prm, d, tab.a_range[a]), floor))
+                changed = True
+    return changed
 
 
 @jit
@@ -265,7 +269,9 @@ def _ranging_absence(
         s = ps[k, p]
         for r in range(ua_ptr[t], ua_ptr[t + 1]):
             a = ua_anchor[r]
-            if not alive[a] or abs(a_off[a] - s) > reach:
+            if a_off[a] - s > reach:
+                break  # a tunnel's anchors are sorted by offset (`tables.build_tables`)
+            if not alive[a] or s - a_off[a] > reach:
                 continue
             if s < tab.a_vis_lo[a] or s > tab.a_vis_hi[a]:
                 continue
@@ -376,10 +382,13 @@ def _tag_tick(
     boost = prm[SILENT_BOOST] if j1 == j0 and now - last_seen > prm[SILENT_AFTER] else 1.0
     move_row(tab, prm, pt, ps, pv, k, now - tag_time[k], moving, rs, boost)
     tag_time[k] = max(tag_time[k], now)
-    if tab.rd_anchor.size > 0:
-        _absence(tab, prm, pt, ps, lw, k, heard, n_heard, alive)
-        if _normalise(lw, k, work[0]) < prm[RESAMPLE] * n:
-            _resample(tab, prm, pt, ps, pv, lw, k, rs, work)
+    # weights unchanged since the last normalisation need no second one (an exponential each)
+    if (
+        tab.rd_anchor.size > 0
+        and _absence(tab, prm, pt, ps, lw, k, heard, n_heard, alive)
+        and _normalise(lw, k, work[0]) < prm[RESAMPLE] * n
+    ):
+        _resample(tab, prm, pt, ps, pv, lw, k, rs, work)
     return bad, j1 - j0
 
 

@@ -167,7 +167,9 @@ def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
     rd_ptr, rd_anchor = _readers(mine, a_xyz, a_tech, a_range)
     a_tun = np.array([mine.tunnel_index[a.tunnel] for a in mine.anchors], dtype=np.int64)
     uwb = np.flatnonzero(a_tech == TECH_UWB)
-    uwb = uwb[np.argsort(a_tun[uwb], kind="stable")]
+    a_off = np.array([a.offset_m for a in mine.anchors], dtype=np.float64)
+    # by tunnel, then offset: the kernel stops scanning a tunnel's anchors past its reach
+    uwb = uwb[np.lexsort((a_off[uwb], a_tun[uwb]))]
     ua_ptr = np.zeros(len(mine.tunnels) + 1, dtype=np.int64)
     ua_ptr[1:] = np.cumsum(np.bincount(a_tun[uwb], minlength=len(mine.tunnels)))
     vis = _visibility(mine, a_tun, a_xyz, config.uwb_expect_m)
@@ -191,7 +193,7 @@ def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
         rd_anchor=rd_anchor,
         ua_ptr=ua_ptr,
         ua_anchor=uwb.astype(np.int64),
-        a_off=np.array([a.offset_m for a in mine.anchors], dtype=np.float64),
+        a_off=a_off,
         a_vis_lo=vis[:, 0].copy(),
         a_vis_hi=vis[:, 1].copy(),
         r_tab=range_table(config.params()),
