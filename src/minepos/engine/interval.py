@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from minepos.engine.config import TrackerConfig
-from minepos.engine.jit import jit
+from minepos.engine.jit import jit, jit_inline
 from minepos.engine.tables import MineTables
 
 __all__ = ["summarize"]
@@ -180,7 +180,7 @@ def _choose(w: np.ndarray, dens: np.ndarray, mass: float, chosen: np.ndarray) ->
     return top
 
 
-@jit
+@jit_inline
 def summarize(
     tab: MineTables,
     prm: np.ndarray,

@@ -20,7 +20,7 @@ import numpy as np
 
 from minepos.engine.config import TrackerConfig
 from minepos.engine.interval import summarize
-from minepos.engine.jit import jit
+from minepos.engine.jit import jit, jit_inline
 from minepos.engine.likelihood import (
     KIND_FIX,
     KIND_PRESENCE,
@@ -55,7 +55,7 @@ RESAMPLE, ROUGHEN, ABSENCE = (
 )
 
 
-@jit
+@jit_inline
 def _normalise(lw: np.ndarray, k: int, w: np.ndarray) -> float:
     """Normalise row ``k`` of the log-weights in place, leave the weights in ``w``; return the
     effective sample size (one exponential per particle)."""
@@ -74,7 +74,7 @@ def _normalise(lw: np.ndarray, k: int, w: np.ndarray) -> float:
     return 1.0 / sq
 
 
-@jit
+@jit_inline
 def _resample(
     tab: MineTables,
     prm: np.ndarray,
@@ -112,7 +112,7 @@ def _resample(
         u += step
 
 
-@jit
+@jit_inline
 def _update(
     tab: MineTables,
     prm: np.ndarray,
@@ -202,7 +202,7 @@ def _contains(arr: np.ndarray, n: int, x: int) -> bool:
     return False
 
 
-@jit
+@jit_inline
 def _absence(
     tab: MineTables,
     prm: np.ndarray,
@@ -237,7 +237,7 @@ def _absence(
     return changed
 
 
-@jit
+@jit_inline
 def _ranging_absence(
     tab: MineTables,
     prm: np.ndarray,
@@ -327,7 +327,7 @@ def _anchor_slot(tab: MineTables, a: int) -> int:
     return -1
 
 
-@jit
+@jit_inline
 def _tag_tick(
     tab: MineTables,
     prm: np.ndarray,
@@ -392,7 +392,7 @@ def _tag_tick(
     return bad, j1 - j0
 
 
-@jit
+@jit_inline
 def _resize(
     tab: MineTables,
     prm: np.ndarray,

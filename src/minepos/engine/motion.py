@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from minepos.engine.config import TrackerConfig
-from minepos.engine.jit import jit
+from minepos.engine.jit import jit, jit_inline
 from minepos.engine.rng import normal, uniform
 from minepos.engine.tables import MineTables
 
@@ -131,7 +131,7 @@ def new_speed(prm: np.ndarray, shaft: int, v: float, step_v: float, rs: np.ndarr
     return v + min(max(_fresh_speed(prm, shaft, v, rs) - v, -step_v), step_v)
 
 
-@jit
+@jit_inline
 def move_row(
     tab: MineTables,
     prm: np.ndarray,

@@ -17,6 +17,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +36,7 @@ from minepos.mine import Mine
 __all__ = ["Tracker"]
 
 log = logging.getLogger(__name__)
+_by_ts = attrgetter("ts")
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -164,7 +166,7 @@ class Tracker:
         else:
             due = [m for m in buf if m.ts <= now]
             self._buffer = [m for m in buf if m.ts > now]
-        due.sort(key=lambda m: m.ts)
+        due.sort(key=_by_ts)
         return due
 
     def _slot_of(self, tag: str, ts: float) -> int:
@@ -336,20 +338,21 @@ class Tracker:
         width = np.where(np.arange(k_max) < out.n[:, None], out.shi - out.slo, 0.0).sum(axis=1)
         # nearly every tag has one stretch: only the rows with several become nested lists
         # (converting the whole (tags, max_spans) arrays made most of this function's objects)
+        rows = np.flatnonzero(out.n != 1)
         several = {
-            int(i): tuple(
+            i: tuple(
                 [
                     make_span(ids[a], b, c)
-                    for a, b, c in zip(
-                        out.st[i, :n].tolist(),
-                        out.slo[i, :n].tolist(),
-                        out.shi[i, :n].tolist(),
-                        strict=True,
-                    )
+                    for a, b, c in zip(st_i[:n], lo_i[:n], hi_i[:n], strict=True)
                 ]
             )
-            for i, n in zip(
-                np.flatnonzero(out.n != 1).tolist(), out.n[out.n != 1].tolist(), strict=True
+            for i, n, st_i, lo_i, hi_i in zip(
+                rows.tolist(),
+                out.n[rows].tolist(),
+                out.st[rows].tolist(),
+                out.slo[rows].tolist(),
+                out.shi[rows].tolist(),
+                strict=True,
             )
         }
         one: list[tuple[Span, ...]] = [
