@@ -28,6 +28,8 @@ _F = list(TrackerConfig.__slots__)
 _CLUSTER_GAP = 5.0
 #: density levels used to rank particles
 _LEVELS = 256
+#: tunnel stride of the sort key (m): beyond any tunnel length plus half-width
+_TUNNEL_KEY = float(2**24)
 GAP = _F.index("merge_gap")
 MIN_HW, BW, MASS = _F.index("min_half_width"), _F.index("bandwidth"), _F.index("interval_mass")
 
@@ -67,21 +69,25 @@ def _half_widths(
 
 
 @jit
-def _densities(
-    pt: np.ndarray, ps: np.ndarray, w: np.ndarray, h: np.ndarray, dens: np.ndarray
-) -> None:
-    """Weight within ``h`` of each particle on its own tunnel (two-pointer sweep)."""
-    n = len(pt)
+def _densities(key: np.ndarray, w: np.ndarray, h: np.ndarray, dens: np.ndarray) -> None:
+    """Weight within ``h`` of each particle on its own tunnel (two-pointer sweep).
+
+    ``key`` is ``tunnel * _TUNNEL_KEY + offset``, ascending: one comparison per step instead of
+    a tunnel and an offset test.
+    """
+    n = len(key)
     lo = 0
     hi = 0
     acc = 0.0
     for i in range(n):
-        while lo < n and (pt[lo] < pt[i] or ps[lo] < ps[i] - h[i]):
+        a = key[i] - h[i]
+        b = key[i] + h[i]
+        while key[lo] < a:  # stops at i at the latest
             if lo < hi:
                 acc -= w[lo]
             lo += 1
         hi = max(hi, lo)
-        while hi < n and pt[hi] == pt[i] and ps[hi] <= ps[i] + h[i]:
+        while hi < n and key[hi] <= b:
             acc += w[hi]
             hi += 1
         dens[i] = acc
@@ -157,14 +163,16 @@ def sort_row(pt: np.ndarray, ps: np.ndarray, pv: np.ndarray, lw: np.ndarray) -> 
 
 
 @jit
-def _choose(w: np.ndarray, dens: np.ndarray, mass: float, chosen: np.ndarray) -> int:
+def _choose(
+    w: np.ndarray, dens: np.ndarray, mass: float, chosen: np.ndarray, levels: np.ndarray
+) -> int:
     """Mark the densest particles holding ``mass``; return the densest one.
 
     Densities are ranked in 256 levels below the maximum instead of sorted: a set chosen a
     level too generously holds at most a sliver more than ``mass``.
     """
     top = int(np.argmax(dens))
-    levels = np.zeros(_LEVELS)
+    levels[:] = 0.0
     scale = (_LEVELS - 1) / max(dens[top], 1e-300)
     for i in range(len(w)):
         levels[_LEVELS - 1 - int(dens[i] * scale)] += w[i]
@@ -196,21 +204,26 @@ def summarize(
     """One tag's ``(tunnel, offset, speed, number of stretches)``; fills ``st/slo/shi``.
 
     ``pt, ps, pv, lw`` are the tag's particle row, sorted here in place; ``scratch`` is a
-    ``(8, P)`` work array.
+    ``(9, max(P, 256))`` work array.
     """
     n = len(pt)
     sort_row(pt, ps, pv, lw)
     w, h, dens, chosen = scratch[0, :n], scratch[1, :n], scratch[2, :n], scratch[3, :n]
     # stretches are built in scratch rows (up to n of them) and only then cut to len(st)
     swt, sp_t, sp_lo, sp_hi = scratch[4, :n], scratch[5, :n], scratch[6, :n], scratch[7, :n]
+    levels = scratch[8, :_LEVELS]
     total = 0.0
     for i in range(n):
         w[i] = math.exp(lw[i])
         total += w[i]
-    w /= total
+    inv = 1.0 / total
+    for i in range(n):
+        w[i] *= inv
     _half_widths(pt, ps, w, prm, h)
-    _densities(pt, ps, w, h, dens)
-    top = _choose(w, dens, prm[MASS], chosen)
+    for i in range(n):  # sp_t is free until the stretches are built
+        sp_t[i] = pt[i] * _TUNNEL_KEY + ps[i]
+    _densities(sp_t, w, h, dens)
+    top = _choose(w, dens, prm[MASS], chosen, levels)
     n_sp = _merge_pieces(pt, ps, w, h, chosen, tab.t_len, prm[GAP], sp_t, sp_lo, sp_hi, swt)
     tb, lo_b, hi_b = pt[top], ps[top] - h[top], ps[top] + h[top]
     for k in range(n_sp):  # the stretch holding the densest particle

@@ -494,7 +494,7 @@ def run_tick(
     big = pt.shape[1]
     ll = np.empty(big)
     xyz = np.empty((big, 3))
-    scratch = np.empty((8, big))
+    scratch = np.empty((9, max(big, 256)))  # summarize's work rows
     work = np.empty((4, big))
     heard = np.empty(
         max(1, int((m_ptr[1:] - m_ptr[:-1]).max()) if len(slots) else 1), dtype=np.int64

@@ -110,7 +110,9 @@ class Tracker:
         self._motion: dict[str, bool] = {}
         #: when each anchor was last heard (NaN: never since the tracker started)
         self._anchor_last = np.full(len(mine.anchors), np.nan)
-        self._last: dict[str, Estimate] = {}
+        #: the last step's estimates; by tag only when `estimate` is first asked after a step
+        self._last_list: list[Estimate] = []
+        self._last: dict[str, Estimate] | None = {}
         #: measurements skipped, by reason (for example an anchor the mine does not know)
         self.skipped: Counter[str] = Counter()
 
@@ -127,7 +129,7 @@ class Tracker:
         b = self._sorted(batch)
         slots = np.flatnonzero(self.store.used).astype(np.int64)
         if len(slots) == 0:
-            self._last = {}
+            self._last_list, self._last = [], {}
             return []
         ptr = np.append(np.searchsorted(b.slot, slots, side="left"), len(b.slot)).astype(np.int64)
         self._seed(slots, ptr, b, lamp)
@@ -141,6 +143,10 @@ class Tracker:
 
     def estimate(self, tag: str) -> Estimate | None:
         """The tag's estimate from the last ``step``, or None if it is not tracked."""
+        if tag not in self._slot:
+            return None
+        if self._last is None:
+            self._last = {e.tag: e for e in self._last_list}
         return self._last.get(tag)
 
     @property
@@ -153,7 +159,8 @@ class Tracker:
         slot = self._slot.pop(tag, None)
         if slot is not None:
             self.store.release(slot)
-        self._last.pop(tag, None)
+        if self._last is not None:
+            self._last.pop(tag, None)
 
     # -- one tick -----------------------------------------------------------------------------
     def _take_due(self, now: float) -> list[Measurement]:
@@ -377,7 +384,7 @@ class Tracker:
                 strict=True,
             )
         ]
-        self._last = {e.tag: e for e in result}
+        self._last_list, self._last = result, None
         return result
 
     def _forget(self, now: float) -> None:
