@@ -50,7 +50,8 @@ class _Batch:
     kind: list[int] = field(default_factory=list)
     anchor: list[int] = field(default_factory=list)
     value: list[float] = field(default_factory=list)
-    xyz: list[tuple[float, float, float]] = field(default_factory=list)
+    #: (row, xyz) of the position fixes; every other row's xyz is zero
+    fixes: list[tuple[int, tuple[float, float, float]]] = field(default_factory=list)
 
 
 @dataclass
@@ -200,12 +201,12 @@ class Tracker:
             if m.motion is not None:
                 self._set_motion(m.tag, m.motion)
             if m.anchor is None and m.xyz is not None:
+                batch.fixes.append((len(batch.slot), m.xyz))
                 batch.slot.append(self._slot_of(m.tag, m.ts))
                 batch.ts.append(m.ts)
                 batch.kind.append(KIND_FIX)
                 batch.anchor.append(0)
                 batch.value.append(0.0)
-                batch.xyz.append(m.xyz)
         index = self.mine.anchor_index
         heard = [(m, index.get(m.anchor, -1)) for m in due if m.anchor is not None]
         if any(a < 0 for _, a in heard):
@@ -235,7 +236,6 @@ class Tracker:
             m.range_m if m.range_m is not None else m.rssi_dbm if m.rssi_dbm is not None else 0.0
             for m, _ in heard
         ]
-        batch.xyz += [(0.0, 0.0, 0.0)] * len(heard)
         return batch, lamp, drop
 
     def _event(self, m: Measurement, lamp: dict[int, float], drop: set[str]) -> None:
@@ -257,6 +257,9 @@ class Tracker:
     def _sorted(self, batch: _Batch) -> _Sorted:
         slot = np.asarray(batch.slot, dtype=np.int64)
         ts = np.asarray(batch.ts, dtype=np.float64)
+        xyz = np.zeros((len(slot), 3))  # a list of a zero tuple per range cost more to convert
+        for i, p in batch.fixes:
+            xyz[i] = p
         order = np.lexsort((ts, slot))
         order = order[self.store.used[slot[order]]]  # tags dropped in this tick (lamp_in) leave
         return _Sorted(
@@ -265,7 +268,7 @@ class Tracker:
             np.asarray(batch.kind, dtype=np.int64)[order],
             np.asarray(batch.anchor, dtype=np.int64)[order],
             np.asarray(batch.value, dtype=np.float64)[order],
-            np.asarray(batch.xyz, dtype=np.float64).reshape(-1, 3)[order],
+            xyz[order],
         )
 
     def _seed(self, slots: IntArray, ptr: IntArray, b: _Sorted, lamp: dict[int, float]) -> None:
