@@ -126,6 +126,31 @@ class TrackerConfig:
     #: mean log-likelihood per range below which the particles are taken as lost
     lost_loglik: float = -8.0
 
+    # -- Kalman fast path (see docs/engine.md) ----------------------------------------------------
+    #: follow a tag whose particles agree on one short stretch with a Kalman filter along its
+    #: tunnel (offset, speed) instead of particles, until anything it cannot model happens
+    kalman: bool = True
+    #: hand a tag to the Kalman filter when its particles' offset spread is below this (m)
+    kalman_enter_sd: float = 0.5
+    #: hand it back to particles when the filter's offset spread grows above this (m)
+    kalman_exit_sd: float = 1.0
+    #: ... or when its region comes this close to a tunnel end, beyond one second of travel (m)
+    kalman_end_m: float = 3.0
+    #: a range shorter than predicted by this many innovation standard deviations cannot be a
+    #: longer (NLOS) path: the motion changed, and particles take over
+    kalman_gate: float = 4.0
+    #: white-acceleration density of the filter (m^2/s^3); gait changes go to the particles
+    kalman_accel_q: float = 0.002
+    #: least speed spread handed to the filter (m/s)
+    kalman_min_speed_sd: float = 0.05
+    #: factor on 1.96 standard deviations for the filter's 95 % interval (unmodelled errors)
+    kalman_interval_scale: float = 1.0
+    #: consecutive measurement epochs without a line-of-sight range after which particles
+    #: take over (NLOS ranges all round, or a stop the filter reads as NLOS)
+    kalman_nlos_epochs: int = 2
+    #: ticks a tag stays with particles after the filter handed it back (lets them settle)
+    kalman_cooldown_ticks: int = 3
+
     def params(self) -> NDArray[np.float64]:
         """All settings as one float array, in field order (what the kernel reads)."""
         return np.array(astuple(self), dtype=np.float64)

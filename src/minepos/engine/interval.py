@@ -8,7 +8,7 @@ contributes
 ``[s - h, s + h]`` and overlapping pieces merge into stretches. Particles on several tunnels
 (past a junction) give several stretches, and a bimodal posterior (either side of a lone anchor)
 gives two stretches on one tunnel rather than one long one. The point estimate is the weighted
-mean of the particles in the stretch that holds the densest particle.
+mean of the particles in the stretch that holds the most weight.
 """
 
 from __future__ import annotations
@@ -225,10 +225,14 @@ def summarize(
     _densities(sp_t, w, h, dens)
     top = _choose(w, dens, prm[MASS], chosen, levels)
     n_sp = _merge_pieces(pt, ps, w, h, chosen, tab.t_len, prm[GAP], sp_t, sp_lo, sp_hi, swt)
+    # the heaviest stretch: a small tight cluster (a mirror image across a lone anchor) can
+    # hold the densest particle while most of the weight is elsewhere
     tb, lo_b, hi_b = pt[top], ps[top] - h[top], ps[top] + h[top]
-    for k in range(n_sp):  # the stretch holding the densest particle
-        if sp_t[k] == tb and sp_lo[k] <= ps[top] <= sp_hi[k]:
-            lo_b, hi_b = sp_lo[k], sp_hi[k]
+    heaviest = -1.0
+    for k in range(n_sp):
+        if swt[k] > heaviest:
+            heaviest = swt[k]
+            tb, lo_b, hi_b = int(sp_t[k]), sp_lo[k], sp_hi[k]
     sw, sm, sv = 0.0, 0.0, 0.0
     for i in range(n):
         if pt[i] == tb and lo_b <= ps[i] <= hi_b:

@@ -21,6 +21,16 @@ import numpy as np
 from minepos.engine.config import TrackerConfig
 from minepos.engine.interval import summarize
 from minepos.engine.jit import jit, jit_inline
+from minepos.engine.kalman import (
+    CHANGED,
+    KALMAN,
+    PARTICLES,
+    STAY,
+    kf_enter,
+    kf_summary,
+    kf_tick,
+    kf_to_particles,
+)
 from minepos.engine.likelihood import (
     KIND_FIX,
     KIND_PRESENCE,
@@ -471,6 +481,12 @@ def run_tick(
     tag_bad: np.ndarray,
     tag_np: np.ndarray,
     tag_seen: np.ndarray,
+    mode: np.ndarray,
+    kx: np.ndarray,
+    kp: np.ndarray,
+    kt: np.ndarray,
+    kmiss: np.ndarray,
+    why: np.ndarray,
     m_ptr: np.ndarray,
     m_ts: np.ndarray,
     m_kind: np.ndarray,
@@ -490,6 +506,9 @@ def run_tick(
 
     ``m_ptr`` (len(slots)+1) delimits each slot's measurements in ``m_*``, sorted by time.
     ``tag_bad`` counts consecutive ticks whose measurements fit none of the particles.
+    ``mode`` says whether a slot is followed by particles or by the Kalman filter (state ``kx``
+    offset and speed, ``kp`` covariance (ss, sv, vv), ``kt`` tunnel, ``kmiss`` epochs without
+    a line-of-sight range; ``why`` counts the reasons it left; `minepos.engine.kalman`).
     """
     big = pt.shape[1]
     ll = np.empty(big)
@@ -502,6 +521,57 @@ def run_tick(
     for i in range(len(slots)):
         k = slots[i]
         j0, j1 = m_ptr[i], m_ptr[i + 1]
+        if mode[k] == KALMAN:
+            j, decision = kf_tick(
+                tab,
+                prm,
+                now,
+                k,
+                j0,
+                j1,
+                m_ts,
+                m_kind,
+                m_anchor,
+                m_val,
+                tag_time,
+                tag_moving[k],
+                tag_seen[k],
+                kx,
+                kp,
+                kt,
+                kmiss,
+                why,
+            )
+            if decision == STAY:
+                if j1 > j0:
+                    tag_bad[k] = 0
+                t = kt[k]
+                out_s[i], out_v[i], out_slo[i, 0], out_shi[i, 0] = kf_summary(
+                    tab, prm, kx, kp, t, k
+                )
+                out_t[i], out_n[i], out_st[i, 0] = t, 1, t
+                continue
+            # the filter hands the tag back: particles from its Gaussian take the rest
+            mode[k] = PARTICLES
+            kf_to_particles(
+                tab,
+                prm,
+                pt,
+                ps,
+                pv,
+                lw,
+                k,
+                tag_time[k],
+                tag_moving[k],
+                kx,
+                kp,
+                kt,
+                kmiss,
+                decision == CHANGED,
+                rs,
+            )
+            tag_np[k] = big
+            j0 = j
         n = tag_np[k]
         # the tag's particles as a one-row view of its `n` live particles
         bad, used = _tag_tick(
@@ -544,6 +614,26 @@ def run_tick(
             out_slo[i],
             out_shi[i],
         )
+        if kf_enter(
+            tab,
+            prm,
+            now,
+            k,
+            pt[k, :n],
+            ps[k, :n],
+            pv[k, :n],
+            scratch[0, :n],  # summarize's normalised weights, in the row's sorted order
+            out_t[i],
+            out_n[i],
+            tag_moving[k],
+            tag_seen[k],
+            kx,
+            kp,
+            kt,
+            kmiss,
+        ):
+            mode[k] = KALMAN
+            continue
         tag_np[k] = _resize(
             tab, prm, pt, ps, pv, lw, k, n, out_t[i], out_n[i], out_slo[i], out_shi[i], rs, work
         )

@@ -30,7 +30,16 @@ import numpy as np
 from minepos.engine.config import TrackerConfig
 from minepos.engine.jit import jit
 
-__all__ = ["KIND_FIX", "KIND_PRESENCE", "KIND_RANGE", "KIND_RSSI", "detect_prob", "loglik"]
+__all__ = [
+    "KIND_FIX",
+    "KIND_PRESENCE",
+    "KIND_RANGE",
+    "KIND_RSSI",
+    "detect_prob",
+    "loglik",
+    "los_density",
+    "nlos_density",
+]
 
 KIND_RANGE, KIND_RSSI, KIND_PRESENCE, KIND_FIX = 0, 1, 2, 3
 _F = list(TrackerConfig.__slots__)
@@ -54,10 +63,9 @@ _SQRT2 = math.sqrt(2.0)
 
 
 @jit
-def range_loglik(prm: np.ndarray, e: float) -> float:
-    """Log-likelihood of a range residual ``e = measured - predicted`` (metres)."""
-    sig = prm[SIG]
-    los = math.exp(-0.5 * (e / sig) ** 2) / (sig * _SQRT2PI)
+def nlos_density(prm: np.ndarray, e: float) -> float:
+    """Density of a range residual ``e`` under the NLOS and outlier parts of the mixture
+    (already multiplied by their prior shares)."""
     lam = 1.0 / prm[NLOS_MEAN]
     sn = prm[NLOS_SIG]
     emg = 0.0
@@ -68,9 +76,23 @@ def range_loglik(prm: np.ndarray, e: float) -> float:
             * math.exp(0.5 * lam * (lam * sn * sn - 2.0 * e))
             * math.erfc((lam * sn * sn - e) / (_SQRT2 * sn))
         )
-    pn, po = prm[NLOS_P], prm[OUT_P]
+    po = prm[OUT_P]
     floor = po / prm[OUT_SPAN] if e >= 0.0 else po * prm[SHORT] / prm[OUT_SPAN]
-    return math.log((1.0 - pn - po) * los + pn * emg + floor)
+    return float(prm[NLOS_P] * emg + floor)
+
+
+@jit
+def los_density(prm: np.ndarray, e: float, var: float) -> float:
+    """Density of a range residual ``e`` under the line-of-sight part (times its prior share),
+    for a residual variance ``var``."""
+    share = 1.0 - prm[NLOS_P] - prm[OUT_P]
+    return float(share * math.exp(-0.5 * e * e / var) / math.sqrt(2.0 * math.pi * var))
+
+
+@jit
+def range_loglik(prm: np.ndarray, e: float) -> float:
+    """Log-likelihood of a range residual ``e = measured - predicted`` (metres)."""
+    return math.log(los_density(prm, e, prm[SIG] ** 2) + nlos_density(prm, e))
 
 
 @jit

@@ -40,6 +40,14 @@ class ParticleStore:
         self.fresh: BoolArray = np.zeros(capacity, dtype=np.bool_)
         #: live particles per row (the first `live[k]` of the row; see kernel._resize)
         self.live: IntArray = np.full(capacity, particles, dtype=np.int64)
+        #: followed by particles (0) or by the Kalman filter (1; `minepos.engine.kalman`)
+        self.mode: IntArray = np.zeros(capacity, dtype=np.int64)
+        #: the filter's offset, speed and time of its last line-of-sight range; covariance
+        #: (ss, sv, vv); tunnel; epochs without a line-of-sight range (or cool-down ticks)
+        self.kx: FloatArray = np.zeros((capacity, 3))
+        self.kp: FloatArray = np.zeros((capacity, 3))
+        self.kt: IntArray = np.zeros(capacity, dtype=np.int64)
+        self.kmiss: IntArray = np.zeros(capacity, dtype=np.int64)
         self.tags: list[str | None] = [None] * capacity
         self.free: list[int] = list(range(capacity - 1, -1, -1))
 
@@ -63,6 +71,11 @@ class ParticleStore:
         self.used = _widen(self.used, rows)  # type: ignore[assignment]
         self.fresh = _widen(self.fresh, rows)  # type: ignore[assignment]
         self.live = _widen(self.live, rows)  # type: ignore[assignment]
+        self.mode = _widen(self.mode, rows)  # type: ignore[assignment]
+        self.kx = _widen(self.kx, rows)  # type: ignore[assignment]
+        self.kp = _widen(self.kp, rows)  # type: ignore[assignment]
+        self.kt = _widen(self.kt, rows)  # type: ignore[assignment]
+        self.kmiss = _widen(self.kmiss, rows)  # type: ignore[assignment]
         self.tags.extend([None] * old)
         self.free.extend(range(rows - 1, old - 1, -1))
 
@@ -78,6 +91,8 @@ class ParticleStore:
         self.last_seen[slot] = ts
         self.bad[slot] = 0
         self.live[slot] = self.particles
+        self.mode[slot] = 0
+        self.kmiss[slot] = 0
         self.moving[slot] = -1 if moving is None else int(moving)
         return slot
 
@@ -92,6 +107,7 @@ class ParticleStore:
         self.pt[slot], self.ps[slot], self.pv[slot] = t, s, v
         self.lw[slot] = -np.log(self.particles)
         self.live[slot] = self.particles
+        self.mode[slot] = 0
         self.time[slot] = ts
         self.fresh[slot] = False
         self.bad[slot] = 0

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from minepos.engine.config import TrackerConfig
 from minepos.engine.estimate import Estimate, Span, make_estimate, make_span
 from minepos.engine.initiator import ParticleInitiator
+from minepos.engine.kalman import KALMAN, WHY
 from minepos.engine.kernel import run_tick
 from minepos.engine.likelihood import KIND_FIX, KIND_PRESENCE, KIND_RANGE, KIND_RSSI
 from minepos.engine.particles import ParticleStore
@@ -116,6 +117,7 @@ class Tracker:
         self._last: dict[str, Estimate] | None = {}
         #: measurements skipped, by reason (for example an anchor the mine does not know)
         self.skipped: Counter[str] = Counter()
+        self._why = np.zeros(len(WHY), dtype=np.int64)
 
     # -- public API ---------------------------------------------------------------------------
     def add(self, measurements: Iterable[Measurement]) -> None:
@@ -149,6 +151,17 @@ class Tracker:
         if self._last is None:
             self._last = {e.tag: e for e in self._last_list}
         return self._last.get(tag)
+
+    @property
+    def kalman_share(self) -> float:
+        """Share of the tracked tags that the Kalman fast path follows (docs/engine.md)."""
+        used = self.store.used
+        return float(np.mean(self.store.mode[used] == KALMAN)) if used.any() else 0.0
+
+    @property
+    def kalman_exits(self) -> dict[str, int]:
+        """How often tags left the Kalman fast path for particles since start, by reason."""
+        return dict(zip(WHY, self._why.tolist(), strict=True))
 
     @property
     def tags(self) -> list[str]:
@@ -323,6 +336,12 @@ class Tracker:
             st.bad,
             st.live,
             st.last_seen,
+            st.mode,
+            st.kx,
+            st.kp,
+            st.kt,
+            st.kmiss,
+            self._why,
             ptr,
             b.ts,
             b.kind,
