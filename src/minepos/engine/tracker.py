@@ -181,14 +181,11 @@ class Tracker:
         buf = self._buffer
         if not buf:
             return []
-        if max(m.ts for m in buf) <= now:
+        if max(map(_by_ts, buf)) <= now:
             self._buffer = []
-            due = buf
-        else:
-            due = [m for m in buf if m.ts <= now]
-            self._buffer = [m for m in buf if m.ts > now]
-        due.sort(key=_by_ts)
-        return due
+            return buf
+        self._buffer = [m for m in buf if m.ts > now]
+        return [m for m in buf if m.ts <= now]
 
     def _slot_of(self, tag: str, ts: float) -> int:
         slot = self._slot.get(tag)
@@ -206,9 +203,11 @@ class Tracker:
         batch = _Batch()
         lamp: dict[int, float] = {}
         drop: set[str] = set()
-        for m in [
-            m for m in due if m.event is not None or m.motion is not None or m.xyz is not None
-        ]:
+        # events and motion flags in time order (anchor measurements are sorted in `_sorted`)
+        for m in sorted(
+            [m for m in due if m.event is not None or m.motion is not None or m.xyz is not None],
+            key=_by_ts,
+        ):
             if m.event is not None:
                 self._event(m, lamp, drop)
             if m.motion is not None:
