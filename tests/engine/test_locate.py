@@ -80,6 +80,20 @@ def test_locate_writes_one_contract_line_per_tag_per_tick(files: tuple[Path, Pat
     assert abs(last["offset_m"] - 90.0) < 1.0
 
 
+def test_locate_particles_only_gives_the_same_lines_near_the_same_places(
+    files: tuple[Path, Path],
+) -> None:
+    mine_path, meas = files
+    both = _cli("locate", "--mine", str(mine_path), str(meas))
+    pf = _cli("locate", "--mine", str(mine_path), "--particles-only", str(meas))
+    assert pf.returncode == 0, pf.stderr
+    a = [json.loads(line) for line in both.stdout.splitlines()]
+    b = [json.loads(line) for line in pf.stdout.splitlines()]
+    assert [r["ts"] for r in a] == [r["ts"] for r in b]
+    assert max(abs(x["offset_m"] - y["offset_m"]) for x, y in zip(a[5:], b[5:], strict=True)) < 0.5
+    assert a != b  # the fast path did follow the tag
+
+
 def test_locate_reports_bad_lines_with_numbers_and_goes_on(files: tuple[Path, Path]) -> None:
     mine_path, meas = files
     res = _cli("locate", "--mine", str(mine_path), str(meas))

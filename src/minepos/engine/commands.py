@@ -120,6 +120,13 @@ def _locate_command(
     tick: Annotated[float, typer.Option(help="Engine tick, seconds (0.1-10).")] = 1.0,
     seed: Annotated[int, typer.Option(help="Seed of the particle filter (replays exactly).")] = 0,
     particles: Annotated[int, typer.Option(help="Particles per tag.")] = 128,
+    kalman: Annotated[
+        bool,
+        typer.Option(
+            "--kalman/--particles-only",
+            help="Follow unambiguous tags with the Kalman fast path (docs/engine.md).",
+        ),
+    ] = True,
 ) -> None:
     """Position every tag in recorded measurements; one JSON line per tag per engine tick."""
     if not 0.1 <= tick <= 10.0:
@@ -127,7 +134,9 @@ def _locate_command(
     if not 16 <= particles <= 4096:
         raise InputError(f"--particles {particles}: must be between 16 and 4096")
     the_mine = load_mine(mine)
-    tracker = Tracker(the_mine, TrackerConfig(particles=particles), np.random.default_rng(seed))
+    tracker = Tracker(
+        the_mine, TrackerConfig(particles=particles, kalman=kalman), np.random.default_rng(seed)
+    )
     # one estimate object per tag per tick: keep the collector off the start-up objects
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
