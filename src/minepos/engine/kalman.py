@@ -60,6 +60,7 @@ WHY = (
     "silent",
     "spread",
     "near a tunnel end or reader",
+    "beside its only anchor",
 )
 
 _F = list(TrackerConfig.__slots__)
@@ -92,6 +93,8 @@ _Z95 = 1.959963984540054
 _KEEP = 0.3
 #: walking speeds a change of gait may lead to (m/s)
 _WALK = 1.6
+#: "beside an anchor": the range changes by less than this per metre along the tunnel
+_BESIDE = 0.5
 
 
 @jit_inline
@@ -279,8 +282,15 @@ def kf_tick(
             why[2] += 1
             return j, CHANGED
         los = False
+        one = True
         for q in range(j, g):
             los = _update(tab, prm, kx, kp, k, t, m_anchor[q], m_val[q]) or los
+            one = one and m_anchor[q] == m_anchor[j]
+        if one and abs(_range_geometry(tab, prm, t, kx[k, 0], m_anchor[j])[1]) < _BESIDE:
+            # beside a lone anchor a turn back gives the same ranges as walking on: both
+            # sides need particles
+            why[7] += 1
+            return g, LEAVE
         if los:
             kmiss[k] = 0
             kx[k, 2] = m_ts[j]
@@ -373,6 +383,7 @@ def kf_enter(
     w: np.ndarray,
     tb: int,
     n_spans: int,
+    n_anchors: int,
     moving: int,
     last_seen: float,
     kx: np.ndarray,
@@ -381,7 +392,9 @@ def kf_enter(
     kmiss: np.ndarray,
 ) -> bool:
     """Hand slot ``k`` to the filter if its particles (one row, normalised weights ``w``)
-    agree on one short stretch of tunnel ``tb``; returns whether it did.
+    agree on one short stretch of tunnel ``tb`` and it ranged with ``n_anchors`` >= 2 anchors
+    this tick (one range cannot tell the two sides of its anchor apart, and the filter keeps
+    only one); returns whether it did.
 
     ``kmiss`` counts a tag's cool-down ticks up to zero while it is with particles.
     """
@@ -391,6 +404,7 @@ def kf_enter(
     if (
         prm[ON] < 0.5
         or n_spans != 1
+        or n_anchors < 2
         or tab.t_shaft[tb]
         or moving == 2
         or now - last_seen > prm[SILENT_AFTER]

@@ -403,6 +403,20 @@ def _tag_tick(
 
 
 @jit_inline
+def _ranged_anchors(j0: int, j1: int, m_kind: np.ndarray, m_anchor: np.ndarray) -> int:
+    """How many different anchors ranged in ``j0..j1``."""
+    n = 0
+    for j in range(j0, j1):
+        if m_kind[j] != KIND_RANGE:
+            continue
+        seen = False
+        for q in range(j0, j):
+            seen = seen or (m_kind[q] == KIND_RANGE and m_anchor[q] == m_anchor[j])
+        n += not seen
+    return n
+
+
+@jit_inline
 def _resize(
     tab: MineTables,
     prm: np.ndarray,
@@ -625,6 +639,7 @@ def run_tick(
             scratch[0, :n],  # summarize's normalised weights, in the row's sorted order
             out_t[i],
             out_n[i],
+            _ranged_anchors(j0, j1, m_kind, m_anchor),
             tag_moving[k],
             tag_seen[k],
             kx,
