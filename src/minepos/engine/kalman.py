@@ -238,6 +238,49 @@ def _leave_reason(
 
 
 @jit_inline
+def _epoch(
+    tab: MineTables,
+    prm: np.ndarray,
+    k: int,
+    t: int,
+    j: int,
+    g: int,
+    m_ts: np.ndarray,
+    m_kind: np.ndarray,
+    m_anchor: np.ndarray,
+    m_val: np.ndarray,
+    tag_time: np.ndarray,
+    moving: int,
+    kx: np.ndarray,
+    kp: np.ndarray,
+    kmiss: np.ndarray,
+) -> int:
+    """Apply the measurements ``j..g`` of one timestamp to slot ``k``; -1 if the filter keeps
+    the tag, else why it leaves (index in `WHY`)."""
+    for q in range(j, g):
+        if m_kind[q] != KIND_RANGE:
+            return 1
+    _predict(prm, kx, kp, k, m_ts[j] - tag_time[k], moving)
+    tag_time[k] = max(tag_time[k], m_ts[j])
+    if not _fits(tab, prm, kx, kp, k, t, j, g, m_anchor, m_val):
+        return 2
+    los = False
+    one = True
+    for q in range(j, g):
+        los = _update(tab, prm, kx, kp, k, t, m_anchor[q], m_val[q]) or los
+        one = one and m_anchor[q] == m_anchor[j]
+    if one and abs(_range_geometry(tab, prm, t, kx[k, 0], m_anchor[j])[1]) < _BESIDE:
+        return 7  # beside a lone anchor a turn gives the same ranges as walking on
+    if los:
+        kmiss[k] = 0
+        kx[k, 2] = m_ts[j]
+    else:
+        kmiss[k] += 1
+    # the ranges were left out as NLOS too often: particles weigh them afresh
+    return 3 if kmiss[k] >= prm[NLOS_EPOCHS] else -1
+
+
+@jit_inline
 def kf_tick(
     tab: MineTables,
     prm: np.ndarray,
@@ -272,33 +315,14 @@ def kf_tick(
     while j < j1:
         g = j
         while g < j1 and m_ts[g] - m_ts[j] < 1e-3:
-            if m_kind[g] != KIND_RANGE:
-                why[1] += 1
-                return j, LEAVE
             g += 1
-        _predict(prm, kx, kp, k, m_ts[j] - tag_time[k], moving)
-        tag_time[k] = max(tag_time[k], m_ts[j])
-        if not _fits(tab, prm, kx, kp, k, t, j, g, m_anchor, m_val):
-            why[2] += 1
-            return j, CHANGED
-        los = False
-        one = True
-        for q in range(j, g):
-            los = _update(tab, prm, kx, kp, k, t, m_anchor[q], m_val[q]) or los
-            one = one and m_anchor[q] == m_anchor[j]
-        if one and abs(_range_geometry(tab, prm, t, kx[k, 0], m_anchor[j])[1]) < _BESIDE:
-            # beside a lone anchor a turn back gives the same ranges as walking on: both
-            # sides need particles
-            why[7] += 1
-            return g, LEAVE
-        if los:
-            kmiss[k] = 0
-            kx[k, 2] = m_ts[j]
-        else:
-            kmiss[k] += 1
-        if kmiss[k] >= prm[NLOS_EPOCHS]:
-            why[3] += 1
-            return j, CHANGED  # the ranges were left out: particles weigh them afresh
+        reason = _epoch(
+            tab, prm, k, t, j, g, m_ts, m_kind, m_anchor, m_val, tag_time, moving, kx, kp, kmiss
+        )
+        if reason >= 0:
+            why[reason] += 1
+            # particles take the epoch again, but beside the anchor, where the filter used it
+            return (g if reason == 7 else j), (CHANGED if reason in (2, 3) else LEAVE)
         j = g
     _predict(prm, kx, kp, k, now - tag_time[k], moving)
     tag_time[k] = max(tag_time[k], now)
