@@ -119,7 +119,7 @@ def table(sc: Scenario, res: dict[str, dict[str, float]], scores: Scores, q: flo
     lines = [
         f"\n### {sc.name}\n",
         f"{int(res['engine']['n']):,} tag-ticks; truth acceleration density "
-             f"q = {q:.3f} m²/s³; "
+        f"q = {q:.3f} m²/s³; "
         f"engine {scores.updates / max(scores.engine_s, 1e-9):,.0f} tag updates/s (incl. "
         "parsing objects)" + (f"; floor: {sc.floor}" if sc.floor else ""),
         "",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from minepos.mine import Mine
 from minepos.sim import ScenarioConfig, Simulation
 from minepos.sim.batch import PRESENCE, RANGE, RSSI
 
-METHODS = ("engine", "nearest anchor", "least squares")
+METHODS = ("engine", "particles only", "nearest anchor", "least squares")
 WARMUP_S = 30.0
 NODE_TOL_M = 2.0
 
@@ -107,6 +107,10 @@ class Runner:
         self.sim = Simulation(mine, cfg, seed=seed)
         n = len(self.sim.tags)
         self.tracker = Tracker(mine, engine or TrackerConfig(), np.random.default_rng(seed))
+        # the engine without its Kalman fast path, on the same measurements
+        self.particles = Tracker(
+            mine, replace(engine or TrackerConfig(), kalman=False), np.random.default_rng(seed)
+        )
         self.nearest = NearestAnchor(mine, n)
         self.ls = LeastSquaresFix(mine, n, sigma=max(cfg.sensors.uwb.los_sigma_m, 0.05))
         self.bound = PosteriorBound(n, q)
@@ -134,6 +138,8 @@ class Runner:
         est = {self.tag_of[e.tag]: e for e in self.tracker.step(at)}
         self.scores.engine_s += time.process_time() - t0
         self.scores.updates += len(est)
+        self.particles.add(tick.measurement_list())
+        est_pf = {self.tag_of[e.tag]: e for e in self.particles.step(at)}
         rows = np.isin(b.kind, (RANGE, RSSI, PRESENCE))
         args = (b.person[rows], b.kind[rows], b.anchor[rows], b.value[rows])
         self.nearest.update(*args)
@@ -143,6 +149,7 @@ class Runner:
         return {
             "at": at,
             "engine": est,
+            "particles only": est_pf,
             "nearest": self.nearest.estimate(people),
             "ls": self.ls.estimate(people),
             "people": people,
@@ -185,29 +192,28 @@ class Runner:
             return
         people, tt, st = _interp_truth(prev, cur, at)
         est = snap["engine"]
-        keep = np.array([p in est for p in people], dtype=bool)
+        keep = np.array([p in est and p in snap["particles only"] for p in people], dtype=bool)
         people, tt, st = people[keep], tt[keep], st[keep]
         if len(people) == 0:
             return
         truth_xyz = self.mine.point_at(tt, st)
         idx = np.searchsorted(snap["people"], people)
-        es = [est[p] for p in people]
-        te = np.array([self.mine.tunnel_index[e.tunnel] for e in es])
-        se = np.array([e.offset_m for e in es])
-        self._record(
-            "engine",
-            np.array([e.xyz for e in es]),
-            truth_xyz,
-            te,
-            se,
-            tt,
-            st,
-            [
-                _covered(self.mine, e.interval, int(a), float(b))
-                for e, a, b in zip(es, tt, st, strict=True)
-            ],
-            [e.uncertainty_m for e in es],
-        )
+        for name in ("engine", "particles only"):
+            es = [snap[name][p] for p in people]
+            self._record(
+                name,
+                np.array([e.xyz for e in es]),
+                truth_xyz,
+                np.array([self.mine.tunnel_index[e.tunnel] for e in es]),
+                np.array([e.offset_m for e in es]),
+                tt,
+                st,
+                [
+                    _covered(self.mine, e.interval, int(a), float(b))
+                    for e, a, b in zip(es, tt, st, strict=True)
+                ],
+                [e.uncertainty_m for e in es],
+            )
         for name, key in (("nearest anchor", "nearest"), ("least squares", "ls")):
             t, s, lo, hi = (x[idx] for x in snap[key])
             ok = t >= 0

@@ -14,7 +14,12 @@ import numpy as np
 
 from minepos.mine import Mine
 
-COLORS = {"engine": "tab:blue", "nearest anchor": "tab:red", "least squares": "tab:orange"}
+COLORS = {
+    "engine": "tab:blue",
+    "particles only": "tab:cyan",
+    "nearest anchor": "tab:red",
+    "least squares": "tab:orange",
+}
 
 
 def plot_errors(scores: Any, path: Path) -> None:

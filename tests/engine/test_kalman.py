@@ -99,5 +99,36 @@ def test_a_tag_heard_by_a_reader_goes_back_to_particles(drift: Mine) -> None:
     tracker, est, kalman = _run(drift, ms, truth)
     assert kalman[140:150].all()
     assert not kalman[150]
-    assert tracker.kalman_exits["not a range"] == 1
+    assert tracker.kalman_exits["RSSI or presence"] == 1
     assert errors(drift, est, truth)[150:160].max() < 0.5
+
+
+def _fixes(truth: Truth, rng: np.random.Generator, sigma: float = 0.3) -> list[Measurement]:
+    """A gateway's position fixes of tag t1, 0.5 m below the axis, once a second."""
+    return [
+        Measurement(
+            float(ts),
+            "t1",
+            xyz=(
+                float(p[0] + sigma * rng.standard_normal()),
+                float(p[1] + sigma * rng.standard_normal()),
+                float(p[2] - 0.5 + sigma * rng.standard_normal()),
+            ),
+        )
+        for ts, p in zip(truth.ts, truth.xyz, strict=True)
+    ]
+
+
+def test_position_fixes_are_followed_and_a_far_one_hands_back(drift: Mine) -> None:
+    truth = walk(drift, [("d1", 50, 400, 1.2)])
+    ms = _fixes(truth, np.random.default_rng(8))
+    k = 200
+    x, y, z = ms[k].xyz or (0.0, 0.0, 0.0)
+    ms[k] = Measurement(ms[k].ts, "t1", xyz=(x, y + 40.0, z))  # 40 m off the drift
+    tracker, est, kalman = _run(drift, ms, truth)
+    assert kalman[20:k].mean() > 0.9
+    assert not kalman[k]
+    assert tracker.kalman_exits["position fix off its place"] == 1
+    err = errors(drift, est, truth)[20:]
+    assert np.percentile(err, 95) < 1.5
+    assert covered(est, truth)[20:].mean() >= 0.9

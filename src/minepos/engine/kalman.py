@@ -10,10 +10,11 @@ filter cannot model hands the tag back to particles, drawn from its Gaussian:
   turned, boarded a vehicle: no longer path makes a range short);
 * ``kalman_nlos_epochs`` epochs in a row without a line-of-sight range (all NLOS, or a change
   of gait the filter would read as NLOS);
-* a non-range measurement (RSSI, presence, position fix), a motion flag that just turned on,
-  a silence longer than ``silent_after_s``, a region near a tunnel end (a junction's branches
-  are a multimodal question) or near an RFID reader (its silence is information the filter
-  does not use), an offset spread above ``kalman_exit_sd``.
+* an RSSI or presence measurement, a position fix off its predicted place, a motion flag that
+  just turned on, a silence longer than ``silent_after_s``, a region near a tunnel end (a
+  junction's branches are a multimodal question) or near an RFID reader (its silence is
+  information the filter does not use), an offset spread above ``kalman_exit_sd``, a lone
+  anchor beside the tag (a turn gives the same ranges as walking on).
 
 NLOS ranges are handled as in the particles' mixture likelihood: each range's line-of-sight
 responsibility under the predicted state weighs it (its noise variance divided by that share),
@@ -28,7 +29,7 @@ import numpy as np
 
 from minepos.engine.config import TrackerConfig
 from minepos.engine.jit import jit, jit_inline
-from minepos.engine.likelihood import KIND_RANGE, los_density, nlos_density
+from minepos.engine.likelihood import KIND_FIX, KIND_RANGE, los_density, nlos_density
 from minepos.engine.motion import run_off_ends
 from minepos.engine.rng import normal, uniform
 from minepos.engine.tables import MineTables
@@ -54,13 +55,14 @@ STAY, LEAVE, CHANGED = 0, 1, 2
 #: why a tag left the filter (counted in the tracker's ``kalman_exits``)
 WHY = (
     "motion flag turned on",
-    "not a range",
+    "RSSI or presence",
     "range too short",
     "no line-of-sight range",
     "silent",
     "spread",
     "near a tunnel end or reader",
     "beside its only anchor",
+    "position fix off its place",
 )
 
 _F = list(TrackerConfig.__slots__)
@@ -86,6 +88,7 @@ BELOW, LATERAL, SIG = (
 )
 DIFF, STILL_DIFF = _F.index("pos_diffusion"), _F.index("still_diffusion")
 SILENT_AFTER, MIN_HW = _F.index("silent_after_s"), _F.index("min_half_width")
+FIX_SIG = _F.index("fix_sigma")
 VMAX = _F.index("max_speed")
 #: the filter's interval: 1.96 standard deviations either side (95 % of a Gaussian)
 _Z95 = 1.959963984540054
@@ -156,11 +159,14 @@ def _fits(
     t: int,
     j0: int,
     j1: int,
+    m_kind: np.ndarray,
     m_anchor: np.ndarray,
     m_val: np.ndarray,
 ) -> bool:
     """No range of the epoch is shorter than the predicted state allows."""
     for j in range(j0, j1):
+        if m_kind[j] != KIND_RANGE:
+            continue
         d, h = _range_geometry(tab, prm, t, kx[k, 0], m_anchor[j])
         if m_val[j] - d < -prm[GATE] * math.sqrt(h * h * kp[k, 0] + _noise(prm, h)):
             return False
@@ -194,6 +200,44 @@ def _update(
     kp[k, 0] = pss - g0 * h * pss
     kp[k, 1] = psv - g0 * h * psv
     kp[k, 2] = pvv - g1 * h * psv
+    return True
+
+
+@jit_inline
+def _update_fix(
+    tab: MineTables,
+    prm: np.ndarray,
+    kx: np.ndarray,
+    kp: np.ndarray,
+    k: int,
+    t: int,
+    fix: np.ndarray,
+) -> bool:
+    """A gateway's position fix as a measurement of the offset (its component along the
+    tunnel); returns False, changing nothing, if it lies off the predicted place by more than
+    ``kalman_gate`` deviations along or across the tunnel."""
+    s = kx[k, 0]
+    seg_off, t_last = tab.seg_off, tab.t_last
+    g = tab.t_first[t]
+    while g < t_last[t] and s > seg_off[g + 1]:
+        g += 1
+    off = s - seg_off[g]
+    dx = fix[0] - tab.seg_a[g, 0] - tab.seg_dir[g, 0] * off
+    dy = fix[1] - tab.seg_a[g, 1] - tab.seg_dir[g, 1] * off
+    dz = fix[2] - tab.seg_a[g, 2] - tab.seg_dir[g, 2] * off + prm[BELOW]
+    e = dx * tab.seg_dir[g, 0] + dy * tab.seg_dir[g, 1] + dz * tab.seg_dir[g, 2]
+    across = math.sqrt(max(dx * dx + dy * dy + dz * dz - e * e, 0.0))
+    r = prm[FIX_SIG] ** 2
+    pss, psv, pvv = kp[k, 0], kp[k, 1], kp[k, 2]
+    if abs(e) > prm[GATE] * math.sqrt(pss + r) or across > prm[GATE] * prm[FIX_SIG]:
+        return False
+    den = pss + r
+    g0, g1 = pss / den, psv / den
+    kx[k, 0] += g0 * e
+    kx[k, 1] += g1 * e
+    kp[k, 0] = pss - g0 * pss
+    kp[k, 1] = psv - g0 * psv
+    kp[k, 2] = pvv - g1 * psv
     return True
 
 
@@ -249,6 +293,7 @@ def _epoch(
     m_kind: np.ndarray,
     m_anchor: np.ndarray,
     m_val: np.ndarray,
+    m_xyz: np.ndarray,
     tag_time: np.ndarray,
     moving: int,
     kx: np.ndarray,
@@ -258,15 +303,20 @@ def _epoch(
     """Apply the measurements ``j..g`` of one timestamp to slot ``k``; -1 if the filter keeps
     the tag, else why it leaves (index in `WHY`)."""
     for q in range(j, g):
-        if m_kind[q] != KIND_RANGE:
+        if m_kind[q] != KIND_RANGE and m_kind[q] != KIND_FIX:
             return 1
     _predict(prm, kx, kp, k, m_ts[j] - tag_time[k], moving)
     tag_time[k] = max(tag_time[k], m_ts[j])
-    if not _fits(tab, prm, kx, kp, k, t, j, g, m_anchor, m_val):
+    if not _fits(tab, prm, kx, kp, k, t, j, g, m_kind, m_anchor, m_val):
         return 2
     los = False
     one = True
     for q in range(j, g):
+        if m_kind[q] == KIND_FIX:
+            if not _update_fix(tab, prm, kx, kp, k, t, m_xyz[q]):
+                return 8
+            los, one = True, False
+            continue
         los = _update(tab, prm, kx, kp, k, t, m_anchor[q], m_val[q]) or los
         one = one and m_anchor[q] == m_anchor[j]
     if one and abs(_range_geometry(tab, prm, t, kx[k, 0], m_anchor[j])[1]) < _BESIDE:
@@ -292,6 +342,7 @@ def kf_tick(
     m_kind: np.ndarray,
     m_anchor: np.ndarray,
     m_val: np.ndarray,
+    m_xyz: np.ndarray,
     tag_time: np.ndarray,
     moving: int,
     last_seen: float,
@@ -317,12 +368,27 @@ def kf_tick(
         while g < j1 and m_ts[g] - m_ts[j] < 1e-3:
             g += 1
         reason = _epoch(
-            tab, prm, k, t, j, g, m_ts, m_kind, m_anchor, m_val, tag_time, moving, kx, kp, kmiss
+            tab,
+            prm,
+            k,
+            t,
+            j,
+            g,
+            m_ts,
+            m_kind,
+            m_anchor,
+            m_val,
+            m_xyz,
+            tag_time,
+            moving,
+            kx,
+            kp,
+            kmiss,
         )
         if reason >= 0:
             why[reason] += 1
             # particles take the epoch again, but beside the anchor, where the filter used it
-            return (g if reason == 7 else j), (CHANGED if reason in (2, 3) else LEAVE)
+            return (g if reason == 7 else j), (CHANGED if reason in (2, 3, 8) else LEAVE)
         j = g
     _predict(prm, kx, kp, k, now - tag_time[k], moving)
     tag_time[k] = max(tag_time[k], now)
@@ -417,8 +483,8 @@ def kf_enter(
 ) -> bool:
     """Hand slot ``k`` to the filter if its particles (one row, normalised weights ``w``)
     agree on one short stretch of tunnel ``tb`` and it ranged with ``n_anchors`` >= 2 anchors
-    this tick (one range cannot tell the two sides of its anchor apart, and the filter keeps
-    only one); returns whether it did.
+    this tick, a position fix counting as two (one range cannot tell the two sides of its anchor
+    apart, and the filter keeps only one); returns whether it did.
 
     ``kmiss`` counts a tag's cool-down ticks up to zero while it is with particles.
     """

@@ -404,9 +404,10 @@ def _tag_tick(
 
 @jit_inline
 def _ranged_anchors(j0: int, j1: int, m_kind: np.ndarray, m_anchor: np.ndarray) -> int:
-    """How many different anchors ranged in ``j0..j1``."""
+    """How many different anchors ranged in ``j0..j1`` (a position fix counts as two)."""
     n = 0
     for j in range(j0, j1):
+        n += 2 * (m_kind[j] == KIND_FIX)
         if m_kind[j] != KIND_RANGE:
             continue
         seen = False
@@ -547,6 +548,7 @@ def run_tick(
                 m_kind,
                 m_anchor,
                 m_val,
+                m_xyz,
                 tag_time,
                 tag_moving[k],
                 tag_seen[k],
