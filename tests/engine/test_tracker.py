@@ -193,3 +193,26 @@ def test_silent_tag_keeps_its_last_seen_and_widens(drift) -> None:  # type: igno
     after = tracker.step(last + 30.0)[0]
     assert after.last_seen == pytest.approx(last)
     assert after.uncertainty_m > before.uncertainty_m
+
+
+def test_a_range_does_not_come_through_the_rock_from_another_level() -> None:
+    # two drifts 40 m apart vertically, joined only by a shaft 300 m away; UWB anchors on the
+    # upper drift only. A tag at 20 m on the upper drift hears the anchor at 100 m: places on
+    # the lower drift 80 m from that anchor through the rock fit its range just as well.
+    from .scenarios import _mine
+
+    anchors = [
+        {"id": f"u{x}", "tech": "uwb", "at": {"xyz": [float(x), 1.5, 2.0]}} for x in (100, 200)
+    ]
+    mine = _mine(
+        [("w", (0, 0, 0)), ("e", (300, 0, 0)), ("lw", (0, 0, -40)), ("le", (300, 0, -40))],
+        [("up", "w", "e", "drift"), ("low", "lw", "le", "drift"), ("sh", "le", "e", "shaft")],
+        anchors,
+    )
+    truth = walk(mine, [("up", 60, 20, 0)])
+    ms = ranges(mine, truth, np.random.default_rng(9), miss=0.0, reach=90.0)
+    assert {m.anchor for m in ms} == {"u100"}
+    for seed in range(4):
+        est = track(mine, ms, truth, seed=seed)
+        assert all(e.tunnel == "up" for e in est[3:])
+        assert all(s.tunnel == "up" for e in est[3:] for s in e.interval)

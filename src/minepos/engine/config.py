@@ -71,6 +71,12 @@ class TrackerConfig:
     #: share of particles moved to their mirror image across the anchor when a tag ranges
     #: with one anchor only (keeps both sides of it alive; see kernel._mirror)
     mirror_share: float = 0.02
+    #: a range cannot pass through the rock between levels or drifts: a place the tunnels
+    #: connect to the anchor only by a path longer than `range_path_factor` x the range plus
+    #: `range_path_slack_m` has its likelihood multiplied by `range_path_penalty`
+    range_path_factor: float = 1.5
+    range_path_slack_m: float = 15.0
+    range_path_penalty: float = 1e-3
     #: anchors one ranging cycle takes (nearest first)
     uwb_max_anchors: int = 4
     #: likelihood factor per such missing anchor

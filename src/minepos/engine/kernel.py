@@ -43,7 +43,7 @@ from minepos.engine.likelihood import (
 )
 from minepos.engine.motion import move_row, position, run_off_ends
 from minepos.engine.rng import normal, uniform
-from minepos.engine.tables import MineTables
+from minepos.engine.tables import TECH_UWB, MineTables
 
 __all__ = ["run_tick"]
 
@@ -57,6 +57,11 @@ TIGHT_N, TIGHT_W, TIGHT_END = (
     _F.index("particles_tight"),
     _F.index("tight_width_m"),
     _F.index("tight_end_m"),
+)
+PATH_F, PATH_SLACK, PATH_PEN = (
+    _F.index("range_path_factor"),
+    _F.index("range_path_slack_m"),
+    _F.index("range_path_penalty"),
 )
 RESAMPLE, ROUGHEN, ABSENCE = (
     _F.index("resample_below"),
@@ -177,6 +182,7 @@ def _update(
             side2 = prm[LATERAL] ** 2
         value = m_val[j]
         last = len(r_tab) - 1
+        _through_rock(tab, prm, pt, ps, k, kind, m_anchor[j], value, ll)
         for p in range(n):
             d = math.sqrt(
                 (xyz[p, 0] - src[0]) ** 2
@@ -189,9 +195,9 @@ def _update(
             x = (value - d - RANGE_LO) / RANGE_STEP
             if kind == KIND_RANGE and 0.0 <= x < last:
                 i = int(x)
-                ll[p] = r_tab[i] + (x - i) * (r_tab[i + 1] - r_tab[i])
+                ll[p] += r_tab[i] + (x - i) * (r_tab[i + 1] - r_tab[i])
             else:
-                ll[p] = loglik(prm, r_tab, kind, value, d, reach)
+                ll[p] += loglik(prm, r_tab, kind, value, d, reach)
         # does the measurement fit any particle at all? (the best particle's likelihood bounds
         # the mean likelihood from above, and costs no exponentials)
         top = -1e300
@@ -201,6 +207,38 @@ def _update(
         if top < lost_threshold(prm, kind) and (kind != KIND_PRESENCE or not ranged):
             bad += 1
     return bad
+
+
+@jit_inline
+def _through_rock(
+    tab: MineTables,
+    prm: np.ndarray,
+    pt: np.ndarray,
+    ps: np.ndarray,
+    k: int,
+    kind: int,
+    a: int,
+    r: float,
+    ll: np.ndarray,
+) -> None:
+    """Start each particle's log-likelihood for a measurement: 0, or for a range ``r`` from
+    anchor ``a`` the penalty where the tunnels join the place to the anchor only by a path far
+    longer than the range (it would have come through the rock from another level or drift)."""
+    # distances along the tunnels are kept for UWB anchors
+    if kind != KIND_RANGE or tab.a_tech[a] != TECH_UWB:
+        ll[:] = 0.0
+        return
+    reach = prm[PATH_F] * r + prm[PATH_SLACK]
+    pen = math.log(prm[PATH_PEN])
+    t_len, t_from, t_to, node_d = tab.t_len, tab.t_from, tab.t_to, tab.a_node_d
+    t_a, off = tab.a_tun[a], tab.a_off[a]
+    for p in range(pt.shape[1]):
+        t = pt[k, p]
+        s = ps[k, p]
+        path = min(s + node_d[a, t_from[t]], t_len[t] - s + node_d[a, t_to[t]])
+        if t == t_a:
+            path = min(path, abs(s - off))
+        ll[p] = 0.0 if path <= reach else pen
 
 
 @jit

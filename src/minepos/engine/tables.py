@@ -10,6 +10,8 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from minepos.engine.config import TrackerConfig
@@ -27,6 +29,8 @@ _TECH = {"uwb": TECH_UWB, "ble": TECH_BLE, "rfid": TECH_RFID}
 _SAMPLE_STEP = 0.5
 #: spacing of the places tested for an anchor's line of sight (m)
 _VIS_STEP = 4.0
+#: along-the-tunnels distances from anchors are kept up to this far (m): beyond any UWB range
+_PATH_LIMIT = 2000.0
 #: a line of sight may pass this far from the tunnel axis (m): half a roadway's width
 _LOS_HALF_WIDTH = 2.5
 
@@ -56,6 +60,10 @@ class MineTables(NamedTuple):
     a_off: FloatArray  # (A,) each anchor's offset along its own tunnel
     a_vis_lo: FloatArray  # (A,) stretch of its own tunnel a UWB anchor sees in line of sight
     a_vis_hi: FloatArray
+    a_tun: IntArray  # (A,) each anchor's tunnel
+    #: (A, N) along-the-tunnels distance from each UWB anchor's place to each node (inf for
+    #: other anchors and beyond `_PATH_LIMIT`): a range cannot come through the rock
+    a_node_d: FloatArray
     r_tab: FloatArray  # the range log-likelihood tabulated over residuals (see likelihood.py)
 
 
@@ -153,6 +161,34 @@ def _visibility(mine: Mine, a_tun: IntArray, a_xyz: FloatArray, reach: float) ->
     return out
 
 
+def _node_distances(mine: Mine, a_tun: IntArray, a_off: FloatArray, uwb: IntArray) -> FloatArray:
+    """Along-the-tunnels distance from each UWB anchor's place to every node (inf elsewhere)."""
+    net = mine.network
+    n = net.n_nodes
+    out = np.full((len(a_tun), n), np.inf)
+    if len(uwb) == 0 or n == 0:
+        return out
+    keep = net.t_from != net.t_to
+    r = np.concatenate([net.t_from[keep], net.t_to[keep]])
+    c = np.concatenate([net.t_to[keep], net.t_from[keep]])
+    w = np.concatenate([net.lengths[keep]] * 2)
+    # parallel tunnels between two nodes: the shorter one (csr_matrix would add them up)
+    order = np.lexsort((w, c, r))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (np.diff(r[order]) != 0) | (np.diff(c[order]) != 0)
+    pick = order[first]
+    graph = csr_matrix((np.maximum(w[pick], 1e-9), (r[pick], c[pick])), shape=(n, n))
+    ends = np.unique(np.concatenate([net.t_from[a_tun[uwb]], net.t_to[a_tun[uwb]]]))
+    d = dijkstra(graph, directed=False, indices=ends, limit=_PATH_LIMIT)
+    row = {int(e): i for i, e in enumerate(ends)}
+    for k in uwb:
+        t = int(a_tun[k])
+        via_from = a_off[k] + d[row[int(net.t_from[t])]]
+        via_to = net.lengths[t] - a_off[k] + d[row[int(net.t_to[t])]]
+        out[k] = np.minimum(via_from, via_to)
+    return out
+
+
 def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
     """Flatten ``mine`` into the arrays the kernel needs."""
     g = mine.geometry
@@ -196,5 +232,7 @@ def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
         a_off=a_off,
         a_vis_lo=vis[:, 0].copy(),
         a_vis_hi=vis[:, 1].copy(),
+        a_tun=a_tun,
+        a_node_d=_node_distances(mine, a_tun, a_off, uwb),
         r_tab=range_table(config.params()),
     )
