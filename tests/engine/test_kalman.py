@@ -132,3 +132,32 @@ def test_position_fixes_are_followed_and_a_far_one_hands_back(drift: Mine) -> No
     err = errors(drift, est, truth)[20:]
     assert np.percentile(err, 95) < 1.5
     assert covered(est, truth)[20:].mean() >= 0.9
+
+
+def test_mirror_image_across_an_anchor_keeps_the_range_on_a_bent_tunnel() -> None:
+    from minepos.engine.kalman import range_geometry
+    from minepos.engine.kernel import _mirror
+    from minepos.engine.rng import seed_state
+    from minepos.engine.tables import build_tables
+    from minepos.mine import mine_from_dict
+
+    # a drift that bends by 17 degrees at 200 m; the anchor stands at 150 m
+    mine = mine_from_dict(
+        {
+            "mine": {"id": "t", "name": "test", "timezone": "UTC"},
+            "levels": [{"id": "l0", "name": "L0", "z": 0}],
+            "nodes": [{"id": "w", "xyz": [0, 0, 0]}, {"id": "e", "xyz": [391.3, 58.5, 0]}],
+            "tunnels": [{"id": "d", "from": "w", "to": "e", "kind": "drift", "via": [[200, 0, 0]]}],
+            "anchors": [{"id": "a", "tech": "uwb", "at": {"xyz": [150.0, 1.5, 2.0]}}],
+        }
+    )
+    config = TrackerConfig(mirror_share=1.0)
+    tab = build_tables(mine, config)
+    prm = config.params()
+    s = np.array([[250.0, 300.0, 120.0, 60.0]])
+    pt = np.zeros_like(s, dtype=np.int64)
+    want = [range_geometry(tab, prm, 0, float(x), 0)[0] for x in s[0]]
+    _mirror(tab, prm, pt, s, np.ones_like(s), 0, 0, seed_state(np.random.default_rng(1)))
+    got = [range_geometry(tab, prm, 0, float(x), 0)[0] for x in s[0]]
+    assert np.allclose(got, want, atol=0.01)
+    assert (s[0, :2] < 150.0).all() and (s[0, 2:] > 150.0).all()

@@ -45,6 +45,7 @@ __all__ = [
     "kf_summary",
     "kf_tick",
     "kf_to_particles",
+    "range_geometry",
 ]
 
 #: a tag's mode
@@ -122,11 +123,12 @@ def _predict(
 
 
 @jit_inline
-def _range_geometry(
+def range_geometry(
     tab: MineTables, prm: np.ndarray, t: int, s: float, a: int
 ) -> tuple[float, float]:
     """Predicted range from anchor ``a`` to offset ``s`` of tunnel ``t``, and its derivative
-    along the tunnel (the same tag model as the particles': below the axis, sideways spread)."""
+    along the tunnel (the same tag model as the particles': below the axis, sideways spread;
+    the derivative is that of the segment holding ``s``)."""
     seg_off, t_last = tab.seg_off, tab.t_last
     g = tab.t_first[t]
     while g < t_last[t] and s > seg_off[g + 1]:
@@ -167,7 +169,7 @@ def _fits(
     for j in range(j0, j1):
         if m_kind[j] != KIND_RANGE:
             continue
-        d, h = _range_geometry(tab, prm, t, kx[k, 0], m_anchor[j])
+        d, h = range_geometry(tab, prm, t, kx[k, 0], m_anchor[j])
         if m_val[j] - d < -prm[GATE] * math.sqrt(h * h * kp[k, 0] + _noise(prm, h)):
             return False
     return True
@@ -185,7 +187,7 @@ def _update(
     r: float,
 ) -> bool:
     """One range's robust update of slot ``k``; returns whether it counted as line of sight."""
-    d, h = _range_geometry(tab, prm, t, kx[k, 0], a)
+    d, h = range_geometry(tab, prm, t, kx[k, 0], a)
     e = r - d
     pss, psv, pvv = kp[k, 0], kp[k, 1], kp[k, 2]
     noise = _noise(prm, h)
@@ -319,7 +321,7 @@ def _epoch(
             continue
         los = _update(tab, prm, kx, kp, k, t, m_anchor[q], m_val[q]) or los
         one = one and m_anchor[q] == m_anchor[j]
-    if one and abs(_range_geometry(tab, prm, t, kx[k, 0], m_anchor[j])[1]) < _BESIDE:
+    if one and abs(range_geometry(tab, prm, t, kx[k, 0], m_anchor[j])[1]) < _BESIDE:
         return 7  # beside a lone anchor a turn gives the same ranges as walking on
     if los:
         kmiss[k] = 0

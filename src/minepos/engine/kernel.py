@@ -30,6 +30,7 @@ from minepos.engine.kalman import (
     kf_summary,
     kf_tick,
     kf_to_particles,
+    range_geometry,
 )
 from minepos.engine.likelihood import (
     KIND_FIX,
@@ -361,8 +362,20 @@ def _mirror(
         if uniform(rs) >= share:
             continue
         t = pt[k, p]
+        if not tab.ua_ptr[t] <= _anchor_slot(tab, a) < tab.ua_ptr[t + 1]:
+            continue
+        # the point across the anchor at the same range: the reflected offset on a straight
+        # tunnel, corrected by Newton steps where the tunnel bends
+        want = range_geometry(tab, prm, t, ps[k, p], a)[0]
         s2 = 2.0 * off - ps[k, p]
-        if tab.ua_ptr[t] <= _anchor_slot(tab, a) < tab.ua_ptr[t + 1] and 0.0 <= s2 <= tab.t_len[t]:
+        for _ in range(3):
+            if not 0.0 <= s2 <= tab.t_len[t]:
+                break
+            d, h = range_geometry(tab, prm, t, s2, a)
+            if abs(h) < 0.2:
+                break
+            s2 -= (d - want) / h
+        if 0.0 <= s2 <= tab.t_len[t]:
             ps[k, p] = s2
             pv[k, p] = -pv[k, p]
 
