@@ -154,10 +154,37 @@ def test_mirror_image_across_an_anchor_keeps_the_range_on_a_bent_tunnel() -> Non
     config = TrackerConfig(mirror_share=1.0)
     tab = build_tables(mine, config)
     prm = config.params()
-    s = np.array([[250.0, 300.0, 120.0, 60.0]])
+    s = np.tile([250.0, 300.0, 120.0, 60.0], 10)[None, :]
+    before = s.copy()
     pt = np.zeros_like(s, dtype=np.int64)
     want = [range_geometry(tab, prm, 0, float(x), 0)[0] for x in s[0]]
     _mirror(tab, prm, pt, s, np.ones_like(s), 0, 0, seed_state(np.random.default_rng(1)))
     got = [range_geometry(tab, prm, 0, float(x), 0)[0] for x in s[0]]
     assert np.allclose(got, want, atol=0.01)
-    assert (s[0, :2] < 150.0).all() and (s[0, 2:] > 150.0).all()
+    crossed = (s[0] < 150.0) != (before[0] < 150.0)
+    assert crossed.sum() >= 10  # about half picked the other side (the rest their own)
+    assert np.allclose(s[0][~crossed], before[0][~crossed], atol=0.01)
+
+
+def test_mirror_moves_reach_the_other_branches_of_a_junction_beside_the_anchor() -> None:
+    from minepos.engine.kalman import range_geometry
+    from minepos.engine.kernel import _mirror
+    from minepos.engine.rng import seed_state
+    from minepos.engine.tables import build_tables
+
+    mine = junction_mine()  # T junction at 300 m with an anchor at the node (m300)
+    config = TrackerConfig(mirror_share=1.0)
+    tab = build_tables(mine, config)
+    prm = config.params()
+    a = mine.anchor_index["m300"]
+    d_w = mine.tunnel_index["d_w"]
+    s = np.full((1, 60), 280.0)
+    pt = np.full_like(s, d_w, dtype=np.int64)
+    want = range_geometry(tab, prm, d_w, 280.0, a)[0]
+    _mirror(tab, prm, pt, s, np.ones_like(s), 0, a, seed_state(np.random.default_rng(2)))
+    reached = {mine.tunnels[int(t)].id for t in pt[0]}
+    assert reached == {"d_w", "d_e", "xc"}
+    got = [
+        range_geometry(tab, prm, int(t), float(x), a)[0] for t, x in zip(pt[0], s[0], strict=True)
+    ]
+    assert np.allclose(got, want, atol=0.01)

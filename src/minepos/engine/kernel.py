@@ -343,49 +343,40 @@ def _mirror(
     a: int,
     rs: np.ndarray,
 ) -> None:
-    """Move a few particles to their mirror image across anchor ``a`` on its tunnel.
+    """Move a few particles to the same range from anchor ``a`` on another of its arms.
 
-    One range from one anchor cannot tell the two sides of it apart, and resampling alone
-    would let one side die out by chance while the tag stands there: the interval would then
-    be narrow and possibly on the wrong side. A few mirrored particles per such epoch keep the
-    other side alive until a second anchor or an absence settles it.
+    One range from one anchor cannot tell the two sides of it apart, nor, beside a junction,
+    the branches: resampling alone would let all but one die out by chance while the tag stands
+    there, and the interval would be narrow and possibly on the wrong side. A few particles per
+    such epoch moved to a randomly chosen arm (the other side of the anchor, another tunnel at
+    a junction next to it; `tables._arms`) keep the others alive until a second anchor or an
+    absence settles it. The place on the arm is found by Newton steps on the range, so it is
+    right on a bent tunnel too.
     """
-    t_a = -1
-    for r in range(len(tab.ua_anchor)):
-        if tab.ua_anchor[r] == a:
-            t_a = 0
-    if t_a < 0:
+    lo, hi = tab.arm_ptr[a], tab.arm_ptr[a + 1]
+    if hi - lo < 2:
         return
-    off = tab.a_off[a]
     share = prm[MIRROR]
     for p in range(pt.shape[1]):
         if uniform(rs) >= share:
             continue
-        t = pt[k, p]
-        if not tab.ua_ptr[t] <= _anchor_slot(tab, a) < tab.ua_ptr[t + 1]:
-            continue
-        # the point across the anchor at the same range: the reflected offset on a straight
-        # tunnel, corrected by Newton steps where the tunnel bends
-        want = range_geometry(tab, prm, t, ps[k, p], a)[0]
-        s2 = 2.0 * off - ps[k, p]
-        for _ in range(3):
-            if not 0.0 <= s2 <= tab.t_len[t]:
+        want = range_geometry(tab, prm, pt[k, p], ps[k, p], a)[0]
+        r = lo + int(uniform(rs) * (hi - lo))
+        t2 = tab.arm_t[r]
+        # first guess: the range less the anchor's height above the tunnel, along the arm
+        lift = range_geometry(tab, prm, tab.a_tun[a], tab.a_off[a], a)[0]
+        x = max(math.sqrt(max(want * want - lift * lift, 0.0)) - tab.arm_x0[r], 0.0)
+        s2 = tab.arm_s0[r] + tab.arm_dir[r] * x
+        for _ in range(4):
+            if not 0.0 <= s2 <= tab.t_len[t2]:
                 break
-            d, h = range_geometry(tab, prm, t, s2, a)
+            d, h = range_geometry(tab, prm, t2, s2, a)
             if abs(h) < 0.2:
                 break
             s2 -= (d - want) / h
-        if 0.0 <= s2 <= tab.t_len[t]:
-            ps[k, p] = s2
-            pv[k, p] = -pv[k, p]
-
-
-@jit
-def _anchor_slot(tab: MineTables, a: int) -> int:
-    for r in range(len(tab.ua_anchor)):
-        if tab.ua_anchor[r] == a:
-            return r
-    return -1
+        if 0.0 <= s2 <= tab.t_len[t2] and abs(range_geometry(tab, prm, t2, s2, a)[0] - want) < 0.5:
+            pt[k, p], ps[k, p] = t2, s2
+            pv[k, p] = tab.arm_dir[r] * abs(pv[k, p]) * (1.0 if uniform(rs) < 0.5 else -1.0)
 
 
 @jit_inline

@@ -31,6 +31,8 @@ _SAMPLE_STEP = 0.5
 _VIS_STEP = 4.0
 #: along-the-tunnels distances from anchors are kept up to this far (m): beyond any UWB range
 _PATH_LIMIT = 2000.0
+#: an anchor this close to a node also looks down the node's other tunnels (its arms), m
+_ARM_NODE_M = 30.0
 #: a line of sight may pass this far from the tunnel axis (m): half a roadway's width
 _LOS_HALF_WIDTH = 2.5
 
@@ -61,6 +63,15 @@ class MineTables(NamedTuple):
     a_vis_lo: FloatArray  # (A,) stretch of its own tunnel a UWB anchor sees in line of sight
     a_vis_hi: FloatArray
     a_tun: IntArray  # (A,) each anchor's tunnel
+    #: CSR per UWB anchor of its "arms", the ways along the tunnels out from it: both ways
+    #: along its own tunnel, and every other tunnel at a node within `_ARM_NODE_M` of it; each
+    #: arm starts at offset `arm_s0` of tunnel `arm_t`, runs in direction `arm_dir` (+1/-1),
+    #: and its start lies `arm_x0` metres from the anchor along the tunnels
+    arm_ptr: IntArray
+    arm_t: IntArray
+    arm_s0: FloatArray
+    arm_dir: FloatArray
+    arm_x0: FloatArray
     #: (A, N) along-the-tunnels distance from each UWB anchor's place to each node (inf for
     #: other anchors and beyond `_PATH_LIMIT`): a range cannot come through the rock
     a_node_d: FloatArray
@@ -189,6 +200,30 @@ def _node_distances(mine: Mine, a_tun: IntArray, a_off: FloatArray, uwb: IntArra
     return out
 
 
+def _arms(
+    mine: Mine, a_tun: IntArray, a_off: FloatArray, uwb: IntArray
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray, FloatArray]:
+    """Each UWB anchor's arms (see `MineTables.arm_ptr`)."""
+    net = mine.network
+    rows: list[list[tuple[int, float, float, float]]] = [[] for _ in range(len(a_tun))]
+    for k in uwb:
+        t, off, length = int(a_tun[k]), float(a_off[k]), float(net.lengths[int(a_tun[k])])
+        rows[k] += [(t, off, 1.0, 0.0), (t, off, -1.0, 0.0)]
+        for node, gap in ((int(net.t_from[t]), off), (int(net.t_to[t]), length - off)):
+            if gap > _ARM_NODE_M:
+                continue
+            for t2, end in net.incident(node):
+                if t2 == t:
+                    continue
+                start = 0.0 if end == "from" else float(net.lengths[t2])
+                rows[k].append((t2, start, 1.0 if end == "from" else -1.0, gap))
+    ptr = np.zeros(len(a_tun) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(r) for r in rows])
+    flat = [x for r in rows for x in r]
+    arr = np.array(flat, dtype=np.float64).reshape(-1, 4)
+    return ptr, arr[:, 0].astype(np.int64), arr[:, 1].copy(), arr[:, 2].copy(), arr[:, 3].copy()
+
+
 def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
     """Flatten ``mine`` into the arrays the kernel needs."""
     g = mine.geometry
@@ -209,6 +244,7 @@ def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
     ua_ptr = np.zeros(len(mine.tunnels) + 1, dtype=np.int64)
     ua_ptr[1:] = np.cumsum(np.bincount(a_tun[uwb], minlength=len(mine.tunnels)))
     vis = _visibility(mine, a_tun, a_xyz, config.uwb_expect_m)
+    arm_ptr, arm_t, arm_s0, arm_dir, arm_x0 = _arms(mine, a_tun, a_off, uwb)
     return MineTables(
         seg_a=np.ascontiguousarray(g.seg_a),
         seg_dir=np.ascontiguousarray(g.seg_dir),
@@ -233,6 +269,11 @@ def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
         a_vis_lo=vis[:, 0].copy(),
         a_vis_hi=vis[:, 1].copy(),
         a_tun=a_tun,
+        arm_ptr=arm_ptr,
+        arm_t=arm_t,
+        arm_s0=arm_s0,
+        arm_dir=arm_dir,
+        arm_x0=arm_x0,
         a_node_d=_node_distances(mine, a_tun, a_off, uwb),
         r_tab=range_table(config.params()),
     )
