@@ -57,9 +57,9 @@ def test_changes_and_retained_headcount_reach_subscribers() -> None:
     assert cleared is not None
     pub.publish_changes([raised, cleared])
     pub.publish_headcount(Headcount(160.0, 3, {"h320": 3}, {"lw42": 2}))
+    pub.close()  # returns once the broker has them
     sub.subscribe("minepos/pubtest/headcount", qos=1)  # after publishing: retained must arrive
     assert done.wait(5)
-    pub.close()
     sub.loop_stop()
     sub.disconnect()
     alarms = [p for t, p, _ in got if t.endswith("/alarms")]

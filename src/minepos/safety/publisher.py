@@ -109,9 +109,11 @@ class MqttAlarmPublisher:
         self.topic_alarms = f"minepos/{mine}/alarms"
         self.topic_headcount = f"minepos/{mine}/headcount"
         self._client = connect_client(url, client_id=client_id, timeout_s=timeout_s)
+        self._last: mqtt.MQTTMessageInfo | None = None
 
     def _send(self, topic: str, payload: dict[str, Any], retain: bool = False) -> None:
         info = self._client.publish(topic, json.dumps(payload, separators=(",", ":")), 1, retain)
+        self._last = info
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             log.warning("MQTT publish to %s failed: %s", topic, mqtt.error_string(info.rc))
 
@@ -125,6 +127,12 @@ class MqttAlarmPublisher:
         self._send(self.topic_headcount, headcount_payload(headcount, unaccounted), retain=True)
 
     def close(self) -> None:
-        """Disconnect (queued QoS 1 messages are sent first by paho's loop)."""
+        """Disconnect once the broker has acknowledged what was sent (at most 2 s)."""
+        last = self._last
+        if last is not None and last.rc == mqtt.MQTT_ERR_SUCCESS:
+            try:
+                last.wait_for_publish(timeout=2.0)
+            except (RuntimeError, ValueError):  # not connected: nothing more will go out
+                log.warning("MQTT publisher closed with messages unacknowledged")
         self._client.loop_stop()
         self._client.disconnect()
