@@ -161,9 +161,7 @@ def test_mirror_image_across_an_anchor_keeps_the_range_on_a_bent_tunnel() -> Non
     _mirror(tab, prm, pt, s, np.ones_like(s), 0, 0, seed_state(np.random.default_rng(1)))
     got = [range_geometry(tab, prm, 0, float(x), 0)[0] for x in s[0]]
     assert np.allclose(got, want, atol=0.01)
-    crossed = (s[0] < 150.0) != (before[0] < 150.0)
-    assert crossed.sum() >= 10  # about half picked the other side (the rest their own)
-    assert np.allclose(s[0][~crossed], before[0][~crossed], atol=0.01)
+    assert ((s[0] < 150.0) != (before[0] < 150.0)).all()  # every one to the other side
 
 
 def test_mirror_moves_reach_the_other_branches_of_a_junction_beside_the_anchor() -> None:
@@ -182,8 +180,9 @@ def test_mirror_moves_reach_the_other_branches_of_a_junction_beside_the_anchor()
     pt = np.full_like(s, d_w, dtype=np.int64)
     want = range_geometry(tab, prm, d_w, 280.0, a)[0]
     _mirror(tab, prm, pt, s, np.ones_like(s), 0, a, seed_state(np.random.default_rng(2)))
-    reached = {mine.tunnels[int(t)].id for t in pt[0]}
-    assert reached == {"d_w", "d_e", "xc"}
+    reached = [mine.tunnels[int(t)].id for t in pt[0]]
+    assert set(reached) == {"d_w", "d_e", "xc"}  # d_w: across the node, 20 m the other way
+    assert reached.count("d_w") < 30
     got = [
         range_geometry(tab, prm, int(t), float(x), a)[0] for t, x in zip(pt[0], s[0], strict=True)
     ]

@@ -360,8 +360,19 @@ def _mirror(
     for p in range(pt.shape[1]):
         if uniform(rs) >= share:
             continue
-        want = range_geometry(tab, prm, pt[k, p], ps[k, p], a)[0]
-        r = lo + int(uniform(rs) * (hi - lo))
+        t, s = pt[k, p], ps[k, p]
+        want = range_geometry(tab, prm, t, s, a)[0]
+        # another arm than the particle's own, at random
+        own = -1
+        for q in range(lo, hi):
+            if tab.arm_t[q] == t and (
+                t != tab.a_tun[a] or tab.arm_dir[q] * (s - tab.a_off[a]) >= 0
+            ):
+                own = q
+                break
+        r = lo + int(uniform(rs) * (hi - lo - (own >= 0)))
+        if 0 <= own <= r:
+            r += 1
         t2 = tab.arm_t[r]
         # first guess: the range less the anchor's height above the tunnel, along the arm
         lift = range_geometry(tab, prm, tab.a_tun[a], tab.a_off[a], a)[0]

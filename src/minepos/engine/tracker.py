@@ -38,6 +38,12 @@ __all__ = ["Tracker"]
 
 log = logging.getLogger(__name__)
 _by_ts = attrgetter("ts")
+#: an anchor within this distance along the tunnel of a tag should hear it (m)
+_NEAR_M = 15.0
+#: ... if the tag's 95 % interval is one stretch narrower than this (m)
+_SURE_M = 5.0
+#: tunnel stride of the (tunnel, offset) sort key (m): beyond any tunnel length
+_TUNNEL_KEY = float(2**24)
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -112,6 +118,23 @@ class Tracker:
         self._motion: dict[str, bool] = {}
         #: when each anchor was last heard (NaN: never since the tracker started)
         self._anchor_last = np.full(len(mine.anchors), np.nan)
+        #: when a confidently placed tag last stood where each anchor should have heard it
+        self._anchor_near = np.full(len(mine.anchors), -np.inf)
+        self._started: float | None = None
+        # anchors by (tunnel, offset), for finding those near each estimate: UWB anchors hear a
+        # tag `_NEAR_M` away, readers one within half their range
+        a_tun = np.array([mine.tunnel_index[a.tunnel] for a in mine.anchors], dtype=np.float64)
+        a_off = np.array([a.offset_m for a in mine.anchors], dtype=np.float64)
+        uwb = np.array([a.tech == "uwb" for a in mine.anchors], dtype=bool)
+        reach = np.where(uwb, _NEAR_M, 0.5 * self.tables.a_range)
+        self._near_groups: list[tuple[IntArray, FloatArray, float]] = []
+        for group in (uwb, ~uwb):
+            idx = np.flatnonzero(group)
+            if len(idx) == 0:
+                continue
+            order = idx[np.lexsort((a_off[idx], a_tun[idx]))]
+            key = a_tun[order] * _TUNNEL_KEY + a_off[order]
+            self._near_groups.append((order, key, float(reach[idx].min())))
         #: the last step's estimates; by tag only when `estimate` is first asked after a step
         self._last_list: list[Estimate] = []
         self._last: dict[str, Estimate] | None = {}
@@ -141,6 +164,7 @@ class Tracker:
         if len(b.slot):
             np.maximum.at(self.store.last_seen, b.slot, b.ts)
         estimates = self._estimates(now, slots, out)
+        self._note_near(now, out)
         self._forget(now)
         return estimates
 
@@ -314,11 +338,16 @@ class Tracker:
             np.zeros((n, k_max)),
             np.zeros((n, k_max)),
         )
-        # An anchor never heard counts as alive (most are, and quiet parts of a mine have no
-        # traffic to prove it); one heard before and silent for `reader_alive_s` has failed,
-        # and its silence then says nothing about the tags near it.
-        last = self._anchor_last
-        alive = np.isnan(last) | (last >= now - self.config.reader_alive_s)
+        # An anchor has failed when it heard nothing for `reader_alive_s` while tags stood
+        # where it should have heard them; its silence then says nothing about the tags near
+        # it. An anchor in a quiet part of the mine, with nobody to hear, counts as alive: a
+        # quiet anchor taken for failed let mirror images by it outweigh the truth beside a
+        # live one, whose silence still counted.
+        if self._started is None:
+            self._started = now
+        window = self.config.reader_alive_s
+        last = np.where(np.isnan(self._anchor_last), self._started, self._anchor_last)
+        alive = (last >= now - window) | (self._anchor_near < now - window)
         st = self.store
         run_tick(
             self.tables,
@@ -407,6 +436,21 @@ class Tracker:
         ]
         self._last_list, self._last = result, None
         return result
+
+    def _note_near(self, now: float, out: _Out) -> None:
+        """Mark the anchors that should have heard a confidently placed tag this tick."""
+        width = out.shi[:, 0] - out.slo[:, 0]
+        sure = (out.n == 1) & (width < _SURE_M)
+        if not sure.any():
+            return
+        key = out.t[sure] * _TUNNEL_KEY + out.s[sure]
+        for order, a_key, near in self._near_groups:
+            lo = np.searchsorted(a_key, key - near, side="left")
+            hi = np.searchsorted(a_key, key + near, side="right")
+            hit = np.zeros(len(a_key) + 1, dtype=np.int64)
+            np.add.at(hit, lo, 1)
+            np.add.at(hit, hi, -1)
+            self._anchor_near[order[np.cumsum(hit[:-1]) > 0]] = now
 
     def _forget(self, now: float) -> None:
         st = self.store
