@@ -118,6 +118,8 @@ class TrackerConfig:
     merge_gap: float = 4.0
     #: the interval's probability mass
     interval_mass: float = 0.95
+    #: ... for a tag that ranged with no anchor in the tick (zones, BLE, silence)
+    interval_mass_unranged: float = 0.99
     #: most stretches one interval may have
     max_spans: int = 12
     # -- lifecycle ------------------------------------------------------------------------------

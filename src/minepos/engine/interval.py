@@ -200,6 +200,7 @@ def summarize(
     st: np.ndarray,
     slo: np.ndarray,
     shi: np.ndarray,
+    mass: float,
 ) -> tuple[int, float, float, int]:
     """One tag's ``(tunnel, offset, speed, number of stretches)``; fills ``st/slo/shi``.
 
@@ -223,7 +224,7 @@ def summarize(
     for i in range(n):  # sp_t is free until the stretches are built
         sp_t[i] = pt[i] * _TUNNEL_KEY + ps[i]
     _densities(sp_t, w, h, dens)
-    top = _choose(w, dens, prm[MASS], chosen, levels)
+    top = _choose(w, dens, mass, chosen, levels)
     n_sp = _merge_pieces(pt, ps, w, h, chosen, tab.t_len, prm[GAP], sp_t, sp_lo, sp_hi, swt)
     # the heaviest stretch: a small tight cluster (a mirror image across a lone anchor) can
     # hold the densest particle while most of the weight is elsewhere

@@ -64,6 +64,7 @@ PATH_F, PATH_SLACK, PATH_PEN = (
     _F.index("range_path_slack_m"),
     _F.index("range_path_penalty"),
 )
+MASS_RANGED, MASS_ZONES = _F.index("interval_mass"), _F.index("interval_mass_unranged")
 RESAMPLE, ROUGHEN, ABSENCE = (
     _F.index("resample_below"),
     _F.index("roughen"),
@@ -682,6 +683,7 @@ def run_tick(
             out_st[i],
             out_slo[i],
             out_shi[i],
+            prm[MASS_RANGED] if _ranged_anchors(j0, j1, m_kind, m_anchor) > 0 else prm[MASS_ZONES],
         )
         if kf_enter(
             tab,
