@@ -43,22 +43,24 @@ class Scores:
     track: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
 
 
-def _near_node(mine: Mine, t: np.ndarray, s: np.ndarray, tol: float) -> np.ndarray:
+def near_node(mine: Mine, t: np.ndarray, s: np.ndarray, tol: float) -> np.ndarray:
+    """The node within ``tol`` of each place (tunnel, offset), or -1."""
     length = mine.geometry.lengths[t]
     return np.where(
         s <= tol, mine.network.t_from[t], np.where(s >= length - tol, mine.network.t_to[t], -1)
     )
 
 
-def _right(
+def right_tunnel(
     mine: Mine, te: np.ndarray, se: np.ndarray, tt: np.ndarray, st: np.ndarray
 ) -> np.ndarray:
-    ne = _near_node(mine, te, se, NODE_TOL_M)
-    nt = _near_node(mine, tt, st, NODE_TOL_M)
+    """Estimate on the truth's tunnel, or both within `NODE_TOL_M` of the same junction."""
+    ne = near_node(mine, te, se, NODE_TOL_M)
+    nt = near_node(mine, tt, st, NODE_TOL_M)
     return (te == tt) | ((ne >= 0) & (ne == nt))
 
 
-def _interp_truth(prev: Any, cur: Any, at: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def interp_truth(prev: Any, cur: Any, at: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Truth (person, tunnel, offset) at time ``at`` for people in both truth batches."""
     common, ip, ic = np.intersect1d(prev.person, cur.person, return_indices=True)
     t0, t1 = prev.ts[ip], cur.ts[ic]
@@ -73,13 +75,15 @@ def _interp_truth(prev: Any, cur: Any, at: float) -> tuple[np.ndarray, np.ndarra
     return common, tun, off
 
 
-def _covered(mine: Mine, spans: Any, t: int, s: float) -> bool:
+def covered(mine: Mine, spans: Any, t: int, s: float, tol: float = 1e-6) -> bool:
+    """The truth (tunnel index ``t``, offset ``s``) inside one of the stretches, or at a node
+    (0.5 m) that a stretch reaches; ``tol`` for offsets rounded in output."""
     ids = mine.tunnels
     for sp in spans:
         st = mine.tunnel_index[sp.tunnel]
-        if st == t and sp.from_m - 1e-6 <= s <= sp.to_m + 1e-6:
+        if st == t and sp.from_m - tol <= s <= sp.to_m + tol:
             return True
-    node = _near_node(mine, np.array([t]), np.array([s]), 0.5)[0]
+    node = near_node(mine, np.array([t]), np.array([s]), 0.5)[0]
     if node < 0:
         return False
     for sp in spans:  # the truth at a junction may be covered by a stretch of another tunnel
@@ -190,7 +194,7 @@ class Runner:
         at = snap["at"]
         if at < self.cfg.start_ts + WARMUP_S:
             return
-        people, tt, st = _interp_truth(prev, cur, at)
+        people, tt, st = interp_truth(prev, cur, at)
         est = snap["engine"]
         keep = np.array([p in est and p in snap["particles only"] for p in people], dtype=bool)
         people, tt, st = people[keep], tt[keep], st[keep]
@@ -209,7 +213,7 @@ class Runner:
                 tt,
                 st,
                 [
-                    _covered(self.mine, e.interval, int(a), float(b))
+                    covered(self.mine, e.interval, int(a), float(b))
                     for e, a, b in zip(es, tt, st, strict=True)
                 ],
                 [e.uncertainty_m for e in es],
@@ -250,7 +254,7 @@ class Runner:
     ) -> None:
         sc = self.scores
         sc.err[name].extend(np.linalg.norm(xyz - truth, axis=1).tolist())
-        sc.right[name].extend(_right(self.mine, te, se, tt, st).tolist())
+        sc.right[name].extend(right_tunnel(self.mine, te, se, tt, st).tolist())
         sc.cov[name].extend(cov)
         sc.width[name].extend(width)
 

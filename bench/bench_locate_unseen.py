@@ -46,8 +46,10 @@ from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import shortest_path
 
+from bench_accuracy_eval import covered, interp_truth, near_node, right_tunnel
 from minepos.engine.baselines import NearestAnchor
 from minepos.mine import Mine, mine_from_dict
+from minepos.mine.places import Span
 from minepos.sim import ScenarioConfig, SensorConfig, Simulation
 from minepos.sim.batch import PRESENCE, RANGE, RSSI
 from minepos.sim.config import IncidentSpec, UwbModel
@@ -58,8 +60,6 @@ IntArray = NDArray[np.int64]
 
 #: seconds after the start not scored (tags being placed)
 WARMUP_S = 30.0
-#: a truth and an estimate this close to the same node are on the right tunnel
-NODE_TOL_M = 2.0
 #: the wall: anchors sit this far beside and above the tunnel axis
 WALL_M = 1.5
 #: contract fields (section 5) and the extras `locate` adds
@@ -714,50 +714,6 @@ class NetworkDistance:
         return np.asarray(best, dtype=np.float64)
 
 
-def _interp_truth(prev: Any, cur: Any, at: float) -> tuple[IntArray, IntArray, FloatArray]:
-    """Truth (person, tunnel, offset) at ``at`` from the rows before and after it.
-
-    The simulator's rows are at each tag's phase in the tick; between two rows on one tunnel the
-    offset is linear, across a junction the nearer row is taken.
-    """
-    common, ip, ic = np.intersect1d(prev.person, cur.person, return_indices=True)
-    t0, t1 = prev.ts[ip], cur.ts[ic]
-    a = np.clip((at - t0) / np.maximum(t1 - t0, 1e-9), 0.0, 1.0)
-    same = prev.tunnel[ip] == cur.tunnel[ic]
-    off = np.where(
-        same,
-        prev.offset[ip] + a * (cur.offset[ic] - prev.offset[ip]),
-        np.where(a < 0.5, prev.offset[ip], cur.offset[ic]),
-    )
-    tun = np.where(same | (a < 0.5), prev.tunnel[ip], cur.tunnel[ic])
-    return common, tun, off
-
-
-def _near_node(mine: Mine, t: IntArray, s: FloatArray, tol: float) -> IntArray:
-    length = mine.geometry.lengths[t]
-    net = mine.network
-    return np.where(s <= tol, net.t_from[t], np.where(s >= length - tol, net.t_to[t], -1))
-
-
-def _covered(mine: Mine, iv: list[dict[str, Any]], t: int, s: float) -> bool:
-    """Truth inside a stretch, or at a node (0.5 m) that a stretch reaches."""
-    tid = mine.tunnels[t].id
-    for sp in iv:
-        if sp["tunnel"] == tid and sp["from_m"] - 1e-3 <= s <= sp["to_m"] + 1e-3:
-            return True
-    node = int(_near_node(mine, np.array([t]), np.array([s]), 0.5)[0])
-    if node < 0:
-        return False
-    net = mine.network
-    for sp in iv:
-        k = mine.tunnel_index[sp["tunnel"]]
-        if net.t_from[k] == node and sp["from_m"] <= 0.5:
-            return True
-        if net.t_to[k] == node and sp["to_m"] >= mine.tunnels[k].length_m - 0.5:
-            return True
-    return False
-
-
 def score(mine: Mine, areas: dict[str, str], run: Run, res: Result) -> None:
     """Engine and nearest-anchor scores per area of the truth's tunnel."""
     good = check_contract(run, mine, res)
@@ -774,7 +730,7 @@ def score(mine: Mine, areas: dict[str, str], run: Run, res: Result) -> None:
         if at < run.start + WARMUP_S or k + 1 >= len(run.truth) or k < 0:
             continue
         prev, cur = run.truth[k], run.truth[k + 1]
-        people, tt, st = _interp_truth(prev, cur, at)
+        people, tt, st = interp_truth(prev, cur, at)
         row = {int(p): i for i, p in enumerate(people.tolist())}
         mode_row = {int(p): int(m) for p, m in zip(prev.person, prev.mode, strict=True)}
         nt, ns, nlo, nhi, npeople = run.nearest[k]
@@ -790,7 +746,8 @@ def score(mine: Mine, areas: dict[str, str], run: Run, res: Result) -> None:
             cols["st"].append(s)
             cols["te"].append(mine.tunnel_index[o["tunnel"]])
             cols["se"].append(o["offset_m"])
-            cols["cov"].append(_covered(mine, o["interval"], t, s))
+            spans = [Span(sp["tunnel"], sp["from_m"], sp["to_m"]) for sp in o["interval"]]
+            cols["cov"].append(covered(mine, spans, t, s, tol=1e-3))
             cols["width"].append(o["uncertainty_m"])
             cols["mode"].append(mode_row.get(p, 0))
             cols["ranges"].append(int(run.ranges[k][p]))
@@ -803,10 +760,7 @@ def score(mine: Mine, areas: dict[str, str], run: Run, res: Result) -> None:
     tt_a, st_a = np.array(cols["tt"]), np.array(cols["st"])
     te_a, se_a = np.array(cols["te"]), np.array(cols["se"])
     err = dist(te_a, se_a, tt_a, st_a)
-    right = (te_a == tt_a) | (
-        (_near_node(mine, te_a, se_a, NODE_TOL_M) >= 0)
-        & (_near_node(mine, te_a, se_a, NODE_TOL_M) == _near_node(mine, tt_a, st_a, NODE_TOL_M))
-    )
+    right = right_tunnel(mine, te_a, se_a, tt_a, st_a)
     nt_a, ns_a = np.array(cols["nt"]), np.array(cols["ns"])
     heard = nt_a >= 0
     nerr = np.full(len(err), np.nan)
@@ -876,7 +830,7 @@ def _misses(
             if k.any():
                 res.situ[name][key] = (int(k.sum()), float(np.mean(~miss[k])))
     deg = mine.network.degree()
-    node = _near_node(mine, tt, st, 20.0)
+    node = near_node(mine, tt, st, 20.0)
     at_junction = (node >= 0) & (deg[np.maximum(node, 0)] >= 3)
     for i in np.flatnonzero(miss | wrong):
         what = "miss" if miss[i] else "wrong tunnel"

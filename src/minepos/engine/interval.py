@@ -21,7 +21,7 @@ from minepos.engine.config import TrackerConfig
 from minepos.engine.jit import jit, jit_inline
 from minepos.engine.tables import MineTables
 
-__all__ = ["summarize"]
+__all__ = ["TUNNEL_KEY", "summarize"]
 
 _F = list(TrackerConfig.__slots__)
 #: particles farther apart than this (m) belong to different modes
@@ -29,7 +29,7 @@ _CLUSTER_GAP = 5.0
 #: density levels used to rank particles
 _LEVELS = 256
 #: tunnel stride of the sort key (m): beyond any tunnel length plus half-width
-_TUNNEL_KEY = float(2**24)
+TUNNEL_KEY = float(2**24)
 GAP = _F.index("merge_gap")
 MIN_HW, BW, MASS = _F.index("min_half_width"), _F.index("bandwidth"), _F.index("interval_mass")
 
@@ -72,7 +72,7 @@ def _half_widths(
 def _densities(key: np.ndarray, w: np.ndarray, h: np.ndarray, dens: np.ndarray) -> None:
     """Weight within ``h`` of each particle on its own tunnel (two-pointer sweep).
 
-    ``key`` is ``tunnel * _TUNNEL_KEY + offset``, ascending: one comparison per step instead of
+    ``key`` is ``tunnel * TUNNEL_KEY + offset``, ascending: one comparison per step instead of
     a tunnel and an offset test.
     """
     n = len(key)
@@ -222,7 +222,7 @@ def summarize(
         w[i] *= inv
     _half_widths(pt, ps, w, prm, h)
     for i in range(n):  # sp_t is free until the stretches are built
-        sp_t[i] = pt[i] * _TUNNEL_KEY + ps[i]
+        sp_t[i] = pt[i] * TUNNEL_KEY + ps[i]
     _densities(sp_t, w, h, dens)
     top = _choose(w, dens, mass, chosen, levels)
     n_sp = _merge_pieces(pt, ps, w, h, chosen, tab.t_len, prm[GAP], sp_t, sp_lo, sp_hi, swt)

@@ -65,6 +65,17 @@ WHY = (
     "beside its only anchor",
     "position fix off its place",
 )
+(
+    BY_FLAG,
+    BY_OTHER_KIND,
+    BY_SHORT_RANGE,
+    BY_NO_LOS,
+    BY_SILENCE,
+    BY_SPREAD,
+    BY_END_OR_READER,
+    BY_LONE_ANCHOR,
+    BY_FIX_OFF,
+) = range(len(WHY))
 
 _F = list(TrackerConfig.__slots__)
 ON, ENTER_SD, EXIT_SD, END_M, GATE, KQ, MIN_VSD, SCALE, NLOS_EPOCHS, COOLDOWN = (
@@ -123,21 +134,45 @@ def _predict(
 
 
 @jit_inline
+def _point(tab: MineTables, t: int, s: float) -> tuple[float, float, float, int]:
+    """The axis point at offset ``s`` of tunnel ``t``, and the segment holding it."""
+    seg_off, t_last = tab.seg_off, tab.t_last
+    g = tab.t_first[t]
+    while g < t_last[t] and s > seg_off[g + 1]:
+        g += 1
+    off = s - seg_off[g]
+    return (
+        tab.seg_a[g, 0] + tab.seg_dir[g, 0] * off,
+        tab.seg_a[g, 1] + tab.seg_dir[g, 1] * off,
+        tab.seg_a[g, 2] + tab.seg_dir[g, 2] * off,
+        g,
+    )
+
+
+@jit_inline
+def _correct(kx: np.ndarray, kp: np.ndarray, k: int, h: float, e: float, r: float) -> None:
+    """Kalman correction of slot ``k`` by a scalar measurement of ``h`` x offset with residual
+    ``e`` and noise variance ``r``."""
+    pss, psv, pvv = kp[k, 0], kp[k, 1], kp[k, 2]
+    den = h * h * pss + r
+    g0, g1 = pss * h / den, psv * h / den
+    kx[k, 0] += g0 * e
+    kx[k, 1] += g1 * e
+    kp[k, 0] = pss - g0 * h * pss
+    kp[k, 1] = psv - g0 * h * psv
+    kp[k, 2] = pvv - g1 * h * psv
+
+
+@jit_inline
 def range_geometry(
     tab: MineTables, prm: np.ndarray, t: int, s: float, a: int
 ) -> tuple[float, float]:
     """Predicted range from anchor ``a`` to offset ``s`` of tunnel ``t``, and its derivative
     along the tunnel (the same tag model as the particles': below the axis, sideways spread;
     the derivative is that of the segment holding ``s``)."""
-    seg_off, t_last = tab.seg_off, tab.t_last
-    g = tab.t_first[t]
-    while g < t_last[t] and s > seg_off[g + 1]:
-        g += 1
-    off = s - seg_off[g]
+    x, y, z, g = _point(tab, t, s)
     src = tab.a_xyz[a]
-    dx = tab.seg_a[g, 0] + tab.seg_dir[g, 0] * off - src[0]
-    dy = tab.seg_a[g, 1] + tab.seg_dir[g, 1] * off - src[1]
-    dz = tab.seg_a[g, 2] + tab.seg_dir[g, 2] * off - prm[BELOW] - src[2]
+    dx, dy, dz = x - src[0], y - src[1], z - prm[BELOW] - src[2]
     d = math.sqrt(dx * dx + dy * dy + dz * dz + prm[LATERAL] ** 2)
     h = (dx * tab.seg_dir[g, 0] + dy * tab.seg_dir[g, 1] + dz * tab.seg_dir[g, 2]) / d
     return d, h
@@ -189,19 +224,12 @@ def _update(
     """One range's robust update of slot ``k``; returns whether it counted as line of sight."""
     d, h = range_geometry(tab, prm, t, kx[k, 0], a)
     e = r - d
-    pss, psv, pvv = kp[k, 0], kp[k, 1], kp[k, 2]
     noise = _noise(prm, h)
-    los = los_density(prm, e, h * h * pss + noise)
+    los = los_density(prm, e, h * h * kp[k, 0] + noise)
     share = los / (los + nlos_density(prm, e))
     if share < 0.5:
         return False
-    den = h * h * pss + noise / share
-    g0, g1 = pss * h / den, psv * h / den
-    kx[k, 0] += g0 * e
-    kx[k, 1] += g1 * e
-    kp[k, 0] = pss - g0 * h * pss
-    kp[k, 1] = psv - g0 * h * psv
-    kp[k, 2] = pvv - g1 * h * psv
+    _correct(kx, kp, k, h, e, noise / share)
     return True
 
 
@@ -218,28 +246,14 @@ def _update_fix(
     """A gateway's position fix as a measurement of the offset (its component along the
     tunnel); returns False, changing nothing, if it lies off the predicted place by more than
     ``kalman_gate`` deviations along or across the tunnel."""
-    s = kx[k, 0]
-    seg_off, t_last = tab.seg_off, tab.t_last
-    g = tab.t_first[t]
-    while g < t_last[t] and s > seg_off[g + 1]:
-        g += 1
-    off = s - seg_off[g]
-    dx = fix[0] - tab.seg_a[g, 0] - tab.seg_dir[g, 0] * off
-    dy = fix[1] - tab.seg_a[g, 1] - tab.seg_dir[g, 1] * off
-    dz = fix[2] - tab.seg_a[g, 2] - tab.seg_dir[g, 2] * off + prm[BELOW]
+    x, y, z, g = _point(tab, t, kx[k, 0])
+    dx, dy, dz = fix[0] - x, fix[1] - y, fix[2] - z + prm[BELOW]
     e = dx * tab.seg_dir[g, 0] + dy * tab.seg_dir[g, 1] + dz * tab.seg_dir[g, 2]
     across = math.sqrt(max(dx * dx + dy * dy + dz * dz - e * e, 0.0))
     r = prm[FIX_SIG] ** 2
-    pss, psv, pvv = kp[k, 0], kp[k, 1], kp[k, 2]
-    if abs(e) > prm[GATE] * math.sqrt(pss + r) or across > prm[GATE] * prm[FIX_SIG]:
+    if abs(e) > prm[GATE] * math.sqrt(kp[k, 0] + r) or across > prm[GATE] * prm[FIX_SIG]:
         return False
-    den = pss + r
-    g0, g1 = pss / den, psv / den
-    kx[k, 0] += g0 * e
-    kx[k, 1] += g1 * e
-    kp[k, 0] = pss - g0 * pss
-    kp[k, 1] = psv - g0 * psv
-    kp[k, 2] = pvv - g1 * psv
+    _correct(kx, kp, k, 1.0, e, r)
     return True
 
 
@@ -253,16 +267,10 @@ def _clear_of(tab: MineTables, prm: np.ndarray, t: int, s: float, sd: float, v: 
     r0, r1 = tab.rd_ptr[t], tab.rd_ptr[t + 1]
     if r1 == r0:
         return True
-    seg_off, t_last = tab.seg_off, tab.t_last
-    g = tab.t_first[t]
-    while g < t_last[t] and s > seg_off[g + 1]:
-        g += 1
-    off = s - seg_off[g]
+    x, y, z, _ = _point(tab, t, s)
     for r in range(r0, r1):
         src = tab.a_xyz[tab.rd_anchor[r]]
-        dx = tab.seg_a[g, 0] + tab.seg_dir[g, 0] * off - src[0]
-        dy = tab.seg_a[g, 1] + tab.seg_dir[g, 1] * off - src[1]
-        dz = tab.seg_a[g, 2] + tab.seg_dir[g, 2] * off - src[2]
+        dx, dy, dz = x - src[0], y - src[1], z - src[2]
         if math.sqrt(dx * dx + dy * dy + dz * dz) < tab.a_range[tab.rd_anchor[r]] + margin:
             return False
     return True
@@ -275,11 +283,11 @@ def _leave_reason(
     """Why slot ``k`` should leave the filter at the end of its tick (index in `WHY`), or -1."""
     sd = math.sqrt(kp[k, 0])
     if silent:
-        return 4
+        return BY_SILENCE
     if sd > prm[EXIT_SD]:
-        return 5
+        return BY_SPREAD
     if not _clear_of(tab, prm, t, kx[k, 0], sd, kx[k, 1]):
-        return 6
+        return BY_END_OR_READER
     return -1
 
 
@@ -306,30 +314,30 @@ def _epoch(
     the tag, else why it leaves (index in `WHY`)."""
     for q in range(j, g):
         if m_kind[q] != KIND_RANGE and m_kind[q] != KIND_FIX:
-            return 1
+            return BY_OTHER_KIND
     _predict(prm, kx, kp, k, m_ts[j] - tag_time[k], moving)
     tag_time[k] = max(tag_time[k], m_ts[j])
     if not _fits(tab, prm, kx, kp, k, t, j, g, m_kind, m_anchor, m_val):
-        return 2
+        return BY_SHORT_RANGE
     los = False
     one = True
     for q in range(j, g):
         if m_kind[q] == KIND_FIX:
             if not _update_fix(tab, prm, kx, kp, k, t, m_xyz[q]):
-                return 8
+                return BY_FIX_OFF
             los, one = True, False
             continue
         los = _update(tab, prm, kx, kp, k, t, m_anchor[q], m_val[q]) or los
         one = one and m_anchor[q] == m_anchor[j]
     if one and abs(range_geometry(tab, prm, t, kx[k, 0], m_anchor[j])[1]) < _BESIDE:
-        return 7  # beside a lone anchor a turn gives the same ranges as walking on
+        return BY_LONE_ANCHOR  # beside a lone anchor a turn gives the same ranges as walking on
     if los:
         kmiss[k] = 0
         kx[k, 2] = m_ts[j]
     else:
         kmiss[k] += 1
     # the ranges were left out as NLOS too often: particles weigh them afresh
-    return 3 if kmiss[k] >= prm[NLOS_EPOCHS] else -1
+    return BY_NO_LOS if kmiss[k] >= prm[NLOS_EPOCHS] else -1
 
 
 @jit_inline
@@ -361,7 +369,7 @@ def kf_tick(
     runs them from the returned measurement on.
     """
     if moving == 2:
-        why[0] += 1
+        why[BY_FLAG] += 1
         return j0, LEAVE
     t = kt[k]
     j = j0
@@ -390,7 +398,8 @@ def kf_tick(
         if reason >= 0:
             why[reason] += 1
             # particles take the epoch again, but beside the anchor, where the filter used it
-            return (g if reason == 7 else j), (CHANGED if reason in (2, 3, 8) else LEAVE)
+            changed = reason in (BY_SHORT_RANGE, BY_NO_LOS, BY_FIX_OFF)
+            return (g if reason == BY_LONE_ANCHOR else j), (CHANGED if changed else LEAVE)
         j = g
     _predict(prm, kx, kp, k, now - tag_time[k], moving)
     tag_time[k] = max(tag_time[k], now)

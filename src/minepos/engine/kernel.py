@@ -358,6 +358,8 @@ def _mirror(
     if hi - lo < 2:
         return
     share = prm[MIRROR]
+    # the least range, beside the anchor: a first guess is the rest of the range along the arm
+    lift = range_geometry(tab, prm, tab.a_tun[a], tab.a_off[a], a)[0]
     for p in range(pt.shape[1]):
         if uniform(rs) >= share:
             continue
@@ -375,8 +377,6 @@ def _mirror(
         if 0 <= own <= r:
             r += 1
         t2 = tab.arm_t[r]
-        # first guess: the range less the anchor's height above the tunnel, along the arm
-        lift = range_geometry(tab, prm, tab.a_tun[a], tab.a_off[a], a)[0]
         x = max(math.sqrt(max(want * want - lift * lift, 0.0)) - tab.arm_x0[r], 0.0)
         s2 = tab.arm_s0[r] + tab.arm_dir[r] * x
         for _ in range(4):
@@ -672,6 +672,7 @@ def run_tick(
         )
         if used > 0:
             tag_bad[k] = tag_bad[k] + 1 if bad > 0 else 0
+        ranged = _ranged_anchors(j0, j1, m_kind, m_anchor)
         out_t[i], out_s[i], out_v[i], out_n[i] = summarize(
             tab,
             prm,
@@ -683,7 +684,7 @@ def run_tick(
             out_st[i],
             out_slo[i],
             out_shi[i],
-            prm[MASS_RANGED] if _ranged_anchors(j0, j1, m_kind, m_anchor) > 0 else prm[MASS_ZONES],
+            prm[MASS_RANGED] if ranged > 0 else prm[MASS_ZONES],
         )
         if kf_enter(
             tab,
@@ -696,7 +697,7 @@ def run_tick(
             scratch[0, :n],  # summarize's normalised weights, in the row's sorted order
             out_t[i],
             out_n[i],
-            _ranged_anchors(j0, j1, m_kind, m_anchor),
+            ranged,
             tag_moving[k],
             tag_seen[k],
             kx,

@@ -25,12 +25,13 @@ from numpy.typing import NDArray
 from minepos.engine.config import TrackerConfig
 from minepos.engine.estimate import Estimate, Span, make_estimate, make_span
 from minepos.engine.initiator import ParticleInitiator
+from minepos.engine.interval import TUNNEL_KEY
 from minepos.engine.kalman import KALMAN, WHY
 from minepos.engine.kernel import run_tick
 from minepos.engine.likelihood import KIND_FIX, KIND_PRESENCE, KIND_RANGE, KIND_RSSI
 from minepos.engine.particles import ParticleStore
 from minepos.engine.rng import seed_state
-from minepos.engine.tables import build_tables
+from minepos.engine.tables import TECH_UWB, MineTables, build_tables
 from minepos.measurement import Measurement
 from minepos.mine import Mine
 
@@ -42,10 +43,21 @@ _by_ts = attrgetter("ts")
 _NEAR_M = 15.0
 #: ... if the tag's 95 % interval is one stretch narrower than this (m)
 _SURE_M = 5.0
-#: tunnel stride of the (tunnel, offset) sort key (m): beyond any tunnel length
-_TUNNEL_KEY = float(2**24)
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+
+def _near_groups(tab: MineTables) -> list[tuple[IntArray, FloatArray, float]]:
+    """UWB anchors, then readers, each sorted by ``(tunnel, offset)`` key, with the distance at
+    which they should hear a tag: `_NEAR_M` for UWB, half the shortest range for readers."""
+    groups = []
+    uwb = tab.a_tech == TECH_UWB
+    for group, near in ((uwb, _NEAR_M), (~uwb, 0.5 * float(tab.a_range[~uwb].min(initial=1e9)))):
+        idx = np.flatnonzero(group)
+        if len(idx):
+            order = idx[np.lexsort((tab.a_off[idx], tab.a_tun[idx]))]
+            groups.append((order, tab.a_tun[order] * TUNNEL_KEY + tab.a_off[order], near))
+    return groups
 
 
 @dataclass
@@ -121,20 +133,7 @@ class Tracker:
         #: when a confidently placed tag last stood where each anchor should have heard it
         self._anchor_near = np.full(len(mine.anchors), -np.inf)
         self._started: float | None = None
-        # anchors by (tunnel, offset), for finding those near each estimate: UWB anchors hear a
-        # tag `_NEAR_M` away, readers one within half their range
-        a_tun = np.array([mine.tunnel_index[a.tunnel] for a in mine.anchors], dtype=np.float64)
-        a_off = np.array([a.offset_m for a in mine.anchors], dtype=np.float64)
-        uwb = np.array([a.tech == "uwb" for a in mine.anchors], dtype=bool)
-        reach = np.where(uwb, _NEAR_M, 0.5 * self.tables.a_range)
-        self._near_groups: list[tuple[IntArray, FloatArray, float]] = []
-        for group in (uwb, ~uwb):
-            idx = np.flatnonzero(group)
-            if len(idx) == 0:
-                continue
-            order = idx[np.lexsort((a_off[idx], a_tun[idx]))]
-            key = a_tun[order] * _TUNNEL_KEY + a_off[order]
-            self._near_groups.append((order, key, float(reach[idx].min())))
+        self._near_groups = _near_groups(self.tables)
         #: the last step's estimates; by tag only when `estimate` is first asked after a step
         self._last_list: list[Estimate] = []
         self._last: dict[str, Estimate] | None = {}
@@ -443,7 +442,7 @@ class Tracker:
         sure = (out.n == 1) & (width < _SURE_M)
         if not sure.any():
             return
-        key = out.t[sure] * _TUNNEL_KEY + out.s[sure]
+        key = out.t[sure] * TUNNEL_KEY + out.s[sure]
         for order, a_key, near in self._near_groups:
             lo = np.searchsorted(a_key, key - near, side="left")
             hi = np.searchsorted(a_key, key + near, side="right")
