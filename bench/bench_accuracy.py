@@ -165,10 +165,7 @@ def main() -> None:
     args = ap.parse_args()
     minutes = args.minutes or (20.0 if args.full else 8.0)
     plots: dict[str, Any] = {}
-    ints = {"particles", "max_spans", "lost_ticks", "uwb_max_anchors"}
-    engine = TrackerConfig(
-        **{k: int(v) if k in ints else float(v) for k, v in (x.split("=", 1) for x in args.set)}
-    )
+    engine = TrackerConfig().with_settings(args.set)
     for i, sc in enumerate(scenarios(args.full)):
         if args.only is not None and str(i) not in args.only.split(","):
             continue

@@ -140,3 +140,44 @@ def test_read_measurements_accepts_rfc3339_timestamps() -> None:
     (m,) = list(read_measurements(lines, mine, err))
     assert m.ts == pytest.approx(1795327200.0)
     assert err.getvalue() == ""
+
+
+def test_locate_takes_engine_settings(files: tuple[Path, Path]) -> None:
+    mine_path, meas = files
+    base = _cli("locate", "--mine", str(mine_path), "--particles-only", str(meas))
+    wide = _cli(
+        "locate",
+        "--mine",
+        str(mine_path),
+        "--particles-only",
+        "--set",
+        "interval_mass=0.999",
+        "--set",
+        "bandwidth=3",
+        str(meas),
+    )
+    assert wide.returncode == 0, wide.stderr
+    a = [json.loads(line)["uncertainty_m"] for line in base.stdout.splitlines()]
+    b = [json.loads(line)["uncertainty_m"] for line in wide.stdout.splitlines()]
+    assert len(a) == len(b)
+    assert np.median(b) > 1.5 * np.median(a)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("no_such_field=1", "expected FIELD=VALUE with FIELD one of"),
+        ("switch_s", "expected FIELD=VALUE"),
+        ("switch_s=soon", "switch_s: 'soon' is not a finite number"),
+        ("particles=0", "particles: '0' is not a whole number >= 1"),
+        ("kalman=perhaps", "kalman: 'perhaps' is not true or false"),
+    ],
+)
+def test_locate_refuses_a_bad_engine_setting(
+    files: tuple[Path, Path], setting: str, message: str
+) -> None:
+    res = _cli("locate", "--mine", str(files[0]), "--set", setting, str(files[1]))
+    assert res.returncode != 0
+    assert message in res.stderr
+    assert "Traceback" not in res.stderr
+    assert res.stdout == ""

@@ -216,3 +216,14 @@ def test_a_range_does_not_come_through_the_rock_from_another_level() -> None:
         est = track(mine, ms, truth, seed=seed)
         assert all(e.tunnel == "up" for e in est[3:])
         assert all(s.tunnel == "up" for e in est[3:] for s in e.interval)
+
+
+def test_engine_settings_are_applied_and_checked() -> None:
+    from minepos.errors import InputError
+
+    cfg = TrackerConfig().with_settings(["switch_s=30", "particles=64", "kalman=false"])
+    assert (cfg.switch_s, cfg.particles, cfg.kalman) == (30.0, 64, False)
+    assert TrackerConfig().with_settings([]) == TrackerConfig()
+    for bad in ("nope=1", "particles=2.5", "pos_diffusion=inf", "=3"):
+        with pytest.raises(InputError, match="engine setting"):
+            TrackerConfig().with_settings([bad])

@@ -127,16 +127,24 @@ def _locate_command(
             help="Follow unambiguous tags with the Kalman fast path (docs/engine.md).",
         ),
     ] = True,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="FIELD=VALUE",
+            help="An engine setting (a TrackerConfig field, docs/engine.md), e.g. "
+            "switch_s=30; repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Position every tag in recorded measurements; one JSON line per tag per engine tick."""
     if not 0.1 <= tick <= 10.0:
         raise InputError(f"--tick {tick:g}: must be between 0.1 and 10 seconds")
     if not 16 <= particles <= 4096:
         raise InputError(f"--particles {particles}: must be between 16 and 4096")
+    config = TrackerConfig(particles=particles, kalman=kalman).with_settings(settings or [])
     the_mine = load_mine(mine)
-    tracker = Tracker(
-        the_mine, TrackerConfig(particles=particles, kalman=kalman), np.random.default_rng(seed)
-    )
+    tracker = Tracker(the_mine, config, np.random.default_rng(seed))
     # one estimate object per tag per tick: keep the collector off the start-up objects
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)

@@ -6,12 +6,30 @@ change one only with that benchmark beside you.
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+import math
+from collections.abc import Iterable
+from dataclasses import astuple, dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from minepos.errors import InputError
+
 __all__ = ["TrackerConfig"]
+
+
+def _setting_value(kind: str, text: str) -> bool | int | float | None:
+    """``text`` as a setting of type ``kind`` ("bool", "int", "float"), or None if it is not."""
+    if kind == "bool":
+        return {"true": True, "1": True, "false": False, "0": False}.get(text.lower())
+    try:
+        number = int(text) if kind == "int" else float(text)
+    except ValueError:
+        return None
+    if kind == "int":
+        return number if number >= 1 else None
+    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +181,30 @@ class TrackerConfig:
     kalman_nlos_epochs: int = 2
     #: ticks a tag stays with particles after the filter handed it back (lets them settle)
     kalman_cooldown_ticks: int = 3
+
+    def with_settings(self, settings: Iterable[str]) -> TrackerConfig:
+        """A copy with ``FIELD=VALUE`` settings applied (site calibration, tuning runs).
+
+        Raises `InputError` naming the setting for an unknown field or a value that is not a
+        finite number of the field's type."""
+        kinds = {f.name: str(f.type) for f in fields(self)}
+        changes: dict[str, Any] = {}
+        for item in settings:
+            name, sep, text = (x.strip() for x in item.partition("="))
+            if not sep or name not in kinds:
+                raise InputError(
+                    f"engine setting {item!r}: expected FIELD=VALUE with FIELD one of "
+                    + ", ".join(sorted(kinds))
+                )
+            value = _setting_value(kinds[name], text)
+            if value is None:
+                want = {"bool": "true or false", "int": "a whole number >= 1"}
+                raise InputError(
+                    f"engine setting {name}: {text!r} is not "
+                    + want.get(kinds[name], "a finite number")
+                )
+            changes[name] = value
+        return replace(self, **changes)
 
     def params(self) -> NDArray[np.float64]:
         """All settings as one float array, in field order (what the kernel reads)."""
