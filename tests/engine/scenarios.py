@@ -65,6 +65,49 @@ def junction_mine(spacing: float = 60.0) -> Mine:
     )
 
 
+def reader_grid(spacing: float = 100.0, reach: float = 10.0, transport: bool = False) -> Mine:
+    """Zone readers only: a crossroads at (400, 0) of drifts west (d_w) and east (d_e, 400 m
+    each) and crosscuts north and south (x_n, x_s, 300 m), a reader at the crossroads and every
+    ``spacing`` metres; ``transport``: a man-rider runs along d_e."""
+    anchors: list[dict[str, Any]] = []
+    for x in np.arange(0.0, 801.0, spacing):
+        anchors.append({"id": f"r{int(x)}", "tech": "rfid", "at": {"xyz": [float(x), 1.5, 2.0]}})
+    for y in np.arange(spacing, 301.0, spacing):
+        for sign, name in ((1.0, "n"), (-1.0, "s")):
+            anchors.append(
+                {"id": f"{name}{int(y)}", "tech": "rfid", "at": {"xyz": [401.5, sign * y, 2.0]}}
+            )
+    for a in anchors:
+        a["range_m"] = reach
+    zones = []
+    if transport:
+        zones.append(
+            {
+                "id": "rider",
+                "name": "Man-rider",
+                "kind": "transport",
+                "spans": [{"tunnel": "d_e", "from_m": 0, "to_m": 400}],
+            }
+        )
+    return _mine(
+        [
+            ("w", (0, 0, 0)),
+            ("j", (400, 0, 0)),
+            ("e", (800, 0, 0)),
+            ("n", (400, 300, 0)),
+            ("s", (400, -300, 0)),
+        ],
+        [
+            ("d_w", "w", "j", "drift"),
+            ("d_e", "j", "e", "drift"),
+            ("x_n", "j", "n", "crosscut"),
+            ("x_s", "j", "s", "crosscut"),
+        ],
+        anchors,
+        zones,
+    )
+
+
 def shaft_mine() -> Mine:
     """A 300 m shaft (anchors every 50 m) down to a 300 m drift (anchors every 60 m)."""
     anchors = [
@@ -179,15 +222,22 @@ def covered(estimates: list[Any], truth: Truth) -> np.ndarray:
 
 
 def presence(
-    mine: Mine, truth: Truth, rng: np.random.Generator, tag: str = "t1", p_detect: float = 0.9
+    mine: Mine,
+    truth: Truth,
+    rng: np.random.Generator,
+    tag: str = "t1",
+    p_detect: float = 0.9,
+    falloff: bool = False,
 ) -> list[Measurement]:
-    """Presence detections by every reader within its range, each with ``p_detect``."""
+    """Presence detections by every reader within its range, each with ``p_detect``;
+    ``falloff``: the probability falls to half at 75 % of the range, as real readers do."""
     a_xyz = np.array([a.xyz for a in mine.anchors])
     reach = np.array([a.range_m or 10.0 for a in mine.anchors])
     out: list[Measurement] = []
     for ts, p in zip(truth.ts, truth.xyz, strict=True):
         d = np.linalg.norm(a_xyz - p, axis=1)
         for k in np.flatnonzero(d <= reach):
-            if rng.random() < p_detect:
+            edge = 1.0 + np.exp((d[k] - 0.75 * reach[k]) / (0.08 * reach[k])) if falloff else 1.0
+            if rng.random() < p_detect / edge:
                 out.append(Measurement(ts=float(ts), tag=tag, anchor=mine.anchors[k].id))
     return out

@@ -106,6 +106,11 @@ class TrackerConfig:
     rssi_outlier_prob: float = 0.05
     #: weight of one RSSI reading's log-likelihood (successive readings share their shadowing)
     rssi_weight: float = 0.3
+    #: ... while the tag's motion flag says it stands still: its shadowing does not change, so
+    #: its readings repeat what the first ones said. At 0.3 each a man-down's cloud was drawn
+    #: onto the shadowing's bias, metres off the truth within minutes (BLE coverage of a
+    #: motionless tag 0.36); at 0.03 within the hour
+    rssi_weight_still: float = 0.0
     # -- presence (RFID readers, zone detection) ------------------------------------------------
     #: default reading range when the mine file gives none (m)
     presence_range: float = 10.0
@@ -119,6 +124,11 @@ class TrackerConfig:
     presence_floor: float = 0.01
     #: the least likelihood one tick of a live reader's silence can give a place in its range
     absence_factor: float = 0.2
+    #: share of a zone-only tag's particles placed afresh within a reader's range, with fresh
+    #: gaits, each time the reader hears it: they carry the hypotheses the cloud may have lost
+    #: between readers (a stop nobody saw, a turn at an unread junction) while the rest keep
+    #: what the cloud knew (the way the tag was going, its pace)
+    reader_inject: float = 0.1
     #: an anchor heard before and not since for this long has failed (its silence says nothing)
     reader_alive_s: float = 120.0
     # -- position fixes from RTLS gateways ------------------------------------------------------
@@ -138,16 +148,42 @@ class TrackerConfig:
     interval_mass: float = 0.95
     #: ... for a tag that ranged with no anchor in the tick (zones, BLE, silence)
     interval_mass_unranged: float = 0.99
+    #: ... and for a zone-only tag, stretches of one tunnel closer than this (m) are one: its
+    #: particles stand for walks and stops nobody measured, thinly spread; a gap between two
+    #: of them is not a place the tag cannot be
+    zone_join_m: float = 20.0
     #: most stretches one interval may have
     max_spans: int = 12
-    # -- lifecycle ------------------------------------------------------------------------------
-    #: a tag unheard this long (s) wanders more between ticks: it may have stopped or turned
+    # -- motion of a zone-only tag (zone readers at most: no range, RSSI or fix) ----------------
+    #: a tag without a range, RSSI reading or fix for this long (s) moves as people do between
+    #: zone readers: long dwells and steady walks, instead of the gait changes every `switch_s`
+    #: that ranges correct at once. Between readers nothing corrects them, and a cloud whose
+    #: particles stopped and started every 15 s lagged behind steady walkers and never held a
+    #: worker standing for minutes (RFID grid coverage 0.875). A tag unheard this long also
+    #: leaves the Kalman fast path.
     silent_after_s: float = 3.0
-    #: by this factor (rate of gait changes and acceleration density); 1: not at all. At 4 a
-    #: zone-only tag's particles changed gait every 4 s between readers, a cloud that lagged
-    #: behind people walking steadily from one reader to the next (RFID grid coverage 0.852;
-    #: 0.887 at 1, UWB scenarios unchanged)
-    silent_boost: float = 1.0
+    #: mean time a stopped particle of such a tag stays stopped (s); the simulator's dwells at
+    #: work have a median of 8 minutes, a dispatcher sees people stand for minutes
+    zone_dwell_s: float = 300.0
+    #: mean time between gait changes of its particles walking to somewhere (s) ...
+    zone_gait_s: float = 60.0
+    #: ... and of those shuffling about at work, slower than `zone_shuffle_pace` (m/s): the
+    #: simulator's moves at work last 18 s at the median, its walks minutes
+    zone_shuffle_s: float = 20.0
+    zone_shuffle_pace: float = 0.9
+    #: share of a walk's gait changes that stop (a shuffle's: the rest of this up to one); a
+    #: tenth turn back, the rest walk on at about the same pace (people keep their own pace)
+    zone_stop: float = 0.2
+    #: slowest and fastest walking pace drawn when such a particle starts walking (m/s)
+    zone_pace_lo: float = 0.3
+    zone_pace_hi: float = 1.6
+    #: share of starts at riding speed (up to `max_speed`) ...
+    zone_ride: float = 0.05
+    #: ... and of starts and gait changes on a transport roadway (a man-rider, a belt)
+    zone_ride_transport: float = 0.5
+    #: position diffusion of its stopped particles (m/sqrt(s)): people shuffle about at work
+    zone_sway: float = 0.1
+    # -- lifecycle ------------------------------------------------------------------------------
     #: a tag silent this long is dropped (s)
     forget_s: float = 3600.0
     #: re-initialise a tag whose measurements fit none of its particles for this many ticks

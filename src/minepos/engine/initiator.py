@@ -29,11 +29,17 @@ _PREFERENCE = {KIND_FIX: 0, KIND_RANGE: 1, KIND_PRESENCE: 2, KIND_RSSI: 3}
 class ParticleInitiator:
     """Draws initial particles for a tag near where a measurement says it is."""
 
-    def __init__(self, mine: Mine, tables: MineTables, config: TrackerConfig) -> None:
+    def __init__(
+        self,
+        mine: Mine,
+        tables: MineTables,
+        config: TrackerConfig,
+        samples: NetworkSamples | None = None,
+    ) -> None:
         self.mine = mine
         self.tables = tables
         self.config = config
-        self.samples = NetworkSamples(mine)
+        self.samples = samples or NetworkSamples(mine)
         lamp = [s for z in mine.zones if z.kind == "lamp_room" for s in z.spans]
         self._lamp = [(mine.tunnel_index[s.tunnel], s.from_m, s.to_m) for s in lamp]
 
@@ -74,15 +80,19 @@ class ParticleInitiator:
         return near if len(near) else s.nearest(src, 32)
 
     def draw(
-        self, cand: IntArray, rng: np.random.Generator
+        self, cand: IntArray, rng: np.random.Generator, zones: bool = False
     ) -> tuple[IntArray, FloatArray, FloatArray]:
-        """``P`` particles (tunnel, offset, speed) spread over the candidate points."""
+        """``P`` particles (tunnel, offset, speed) spread over the candidate points; ``zones``:
+        placed by a zone reader, with the zone-only motion's speeds (`speeds`)."""
         p = self.config.particles
         pick = cand[rng.integers(0, len(cand), p)]
         t = self.samples.tunnel[pick]
         s = np.clip(
             self.samples.offset[pick] + rng.uniform(-0.25, 0.25, p), 0.0, self.tables.t_len[t]
         )
+        if zones:
+            return t.astype(np.int64), s, self.speeds(t, rng)
+        # ranges, RSSI and fixes tell the speed within seconds
         v = np.where(rng.random(p) < 0.5, 0.0, rng.uniform(-1.5, 1.5, p))
         return t.astype(np.int64), s, v
 
@@ -95,4 +105,22 @@ class ParticleInitiator:
         lamp = np.array(self._lamp, dtype=np.float64)
         t = lamp[which, 0].astype(np.int64)
         s = rng.uniform(lamp[which, 1], lamp[which, 2])
-        return t, s, np.zeros(p)
+        return t, s, self.speeds(t, rng)
+
+    def speeds(self, t: IntArray, rng: np.random.Generator) -> FloatArray:
+        """Fresh speeds for particles on tunnels ``t``: half stopped, half walking either way
+        at a pace between `zone_pace_lo` and `zone_pace_hi`, or riding on transport roadways
+        (as `kernel._inject` places them at a reader)."""
+        c = self.config
+        n = len(t)
+        ride = rng.random(n) < np.where(
+            self.tables.t_ride[t] > 0, c.zone_ride_transport, c.zone_ride
+        )
+        pace = np.where(
+            ride,
+            rng.uniform(c.zone_pace_hi, c.max_speed, n),
+            rng.uniform(c.zone_pace_lo, c.zone_pace_hi, n),
+        )
+        sign = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+        out: FloatArray = np.where(rng.random(n) < 0.5, 0.0, sign * pace)
+        return out

@@ -24,8 +24,10 @@ from minepos.engine.tables import MineTables
 __all__ = ["TUNNEL_KEY", "summarize"]
 
 _F = list(TrackerConfig.__slots__)
-#: particles farther apart than this (m) belong to different modes
+#: particles farther apart than this (m) belong to different modes ...
 _CLUSTER_GAP = 5.0
+#: ... if the gap is also this many times the mean spacing of their tunnel's particles
+_SPACING_GAPS = 8.0
 #: density levels used to rank particles
 _LEVELS = 256
 #: tunnel stride of the sort key (m): beyond any tunnel length plus half-width
@@ -35,22 +37,41 @@ MIN_HW, BW, MASS = _F.index("min_half_width"), _F.index("bandwidth"), _F.index("
 
 
 @jit
+def _cluster_end(pt: np.ndarray, ps: np.ndarray, i: int) -> int:
+    """End (exclusive) of the cluster starting at particle ``i`` (sorted by tunnel, offset).
+
+    A cluster is a run of particles on one tunnel without a gap wider than `_CLUSTER_GAP`, or
+    than `_SPACING_GAPS` times the mean spacing of the tunnel's particles: the two tight modes
+    either side of a lone anchor are two clusters, while an unranged tag's cloud spread thinly
+    over a hundred metres of tunnel, where most gaps exceed a few metres, is one.
+    """
+    n = len(pt)
+    last = i
+    while last + 1 < n and pt[last + 1] == pt[i]:
+        last += 1
+    gap = _CLUSTER_GAP
+    if last > i:
+        gap = max(gap, _SPACING_GAPS * (ps[last] - ps[i]) / (last - i))
+    j = i + 1
+    while j <= last and ps[j] - ps[j - 1] <= gap:
+        j += 1
+    return j
+
+
+@jit
 def _half_widths(
     pt: np.ndarray, ps: np.ndarray, w: np.ndarray, prm: np.ndarray, h: np.ndarray
 ) -> None:
-    """Per particle (sorted by tunnel, offset): the kernel half-width of its cluster.
-
-    A cluster is a run of particles on one tunnel without a gap wider than ``_CLUSTER_GAP``, so
-    the two modes either side of a lone anchor each get a bandwidth from their own spread.
-    """
+    """Per particle (sorted by tunnel, offset): the kernel half-width of its cluster
+    (`_cluster_end`), so that each mode of a multimodal cloud gets a bandwidth from its own
+    spread."""
     n = len(pt)
     i = 0
     while i < n:
-        j = i
+        j = _cluster_end(pt, ps, i)
         sw = 0.0
-        while j < n and pt[j] == pt[i] and (j == i or ps[j] - ps[j - 1] <= _CLUSTER_GAP):
-            sw += w[j]
-            j += 1
+        for k in range(i, j):
+            sw += w[k]
         # robust spread: the weighted interquartile range / 1.349 (a Gaussian's IQR is 1.349 σ);
         # the standard deviation would let a few stray particles widen every piece
         acc, q1, q3 = 0.0, ps[i], ps[j - 1]
@@ -102,12 +123,16 @@ def _merge_pieces(
     chosen: np.ndarray,
     t_len: np.ndarray,
     gap: float,
+    join: float,
     st: np.ndarray,
     slo: np.ndarray,
     shi: np.ndarray,
     swt: np.ndarray,
 ) -> int:
-    """Chosen particles' pieces ``[s-h, s+h]`` merged into stretches; returns their number."""
+    """Chosen particles' pieces ``[s-h, s+h]`` merged into stretches; returns their number.
+
+    Pieces of one tunnel merge when the gap between them is under ``gap`` half-widths or
+    under ``join`` metres."""
     n_sp = 0
     for i in range(len(pt)):
         if not chosen[i]:
@@ -115,7 +140,7 @@ def _merge_pieces(
         t = pt[i]
         lo = max(ps[i] - h[i], 0.0)
         hi = min(ps[i] + h[i], t_len[t])
-        if n_sp > 0 and st[n_sp - 1] == t and lo <= shi[n_sp - 1] + gap * h[i]:
+        if n_sp > 0 and st[n_sp - 1] == t and lo <= shi[n_sp - 1] + max(gap * h[i], join):
             shi[n_sp - 1] = max(shi[n_sp - 1], hi)
             swt[n_sp - 1] += w[i]
         else:
@@ -201,11 +226,13 @@ def summarize(
     slo: np.ndarray,
     shi: np.ndarray,
     mass: float,
+    join: float,
 ) -> tuple[int, float, float, int]:
     """One tag's ``(tunnel, offset, speed, number of stretches)``; fills ``st/slo/shi``.
 
     ``pt, ps, pv, lw`` are the tag's particle row, sorted here in place; ``scratch`` is a
-    ``(9, max(P, 256))`` work array.
+    ``(9, max(P, 256))`` work array. ``mass`` is the interval's probability mass; stretches
+    of one tunnel closer than ``join`` metres are reported as one.
     """
     n = len(pt)
     sort_row(pt, ps, pv, lw)
@@ -225,7 +252,7 @@ def summarize(
         sp_t[i] = pt[i] * TUNNEL_KEY + ps[i]
     _densities(sp_t, w, h, dens)
     top = _choose(w, dens, mass, chosen, levels)
-    n_sp = _merge_pieces(pt, ps, w, h, chosen, tab.t_len, prm[GAP], sp_t, sp_lo, sp_hi, swt)
+    n_sp = _merge_pieces(pt, ps, w, h, chosen, tab.t_len, prm[GAP], join, sp_t, sp_lo, sp_hi, swt)
     # the heaviest stretch: a small tight cluster (a mirror image across a lone anchor) can
     # hold the densest particle while most of the weight is elsewhere
     tb, lo_b, hi_b = pt[top], ps[top] - h[top], ps[top] + h[top]

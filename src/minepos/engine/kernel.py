@@ -36,13 +36,14 @@ from minepos.engine.likelihood import (
     KIND_FIX,
     KIND_PRESENCE,
     KIND_RANGE,
+    KIND_RSSI,
     RANGE_LO,
     RANGE_STEP,
     detect_prob,
     loglik,
     lost_threshold,
 )
-from minepos.engine.motion import move_row, position, run_off_ends
+from minepos.engine.motion import move_row, pace, position, run_off_ends
 from minepos.engine.rng import normal, uniform
 from minepos.engine.tables import TECH_UWB, MineTables
 
@@ -53,7 +54,7 @@ BELOW, LATERAL = _F.index("tag_below_axis"), _F.index("tag_lateral_sd")
 UWB_ABSENCE, UWB_EXPECT = _F.index("uwb_absence_factor"), _F.index("uwb_expect_m")
 UWB_MAX = _F.index("uwb_max_anchors")
 MIRROR = _F.index("mirror_share")
-SILENT_AFTER, SILENT_BOOST = _F.index("silent_after_s"), _F.index("silent_boost")
+SILENT_AFTER = _F.index("silent_after_s")
 TIGHT_N, TIGHT_W, TIGHT_END = (
     _F.index("particles_tight"),
     _F.index("tight_width_m"),
@@ -65,6 +66,10 @@ PATH_F, PATH_SLACK, PATH_PEN = (
     _F.index("range_path_penalty"),
 )
 MASS_RANGED, MASS_ZONES = _F.index("interval_mass"), _F.index("interval_mass_unranged")
+ZONE_JOIN = _F.index("zone_join_m")
+RSSI_W, RSSI_STILL = _F.index("rssi_weight"), _F.index("rssi_weight_still")
+INJECT = _F.index("reader_inject")
+Z_RIDE, Z_RIDE_T = _F.index("zone_ride"), _F.index("zone_ride_transport")
 RESAMPLE, ROUGHEN, ABSENCE = (
     _F.index("resample_below"),
     _F.index("roughen"),
@@ -145,8 +150,11 @@ def _update(
     m_xyz: np.ndarray,
     ll: np.ndarray,
     xyz: np.ndarray,
+    still: bool,
 ) -> int:
-    """Apply measurements ``j0..j1`` (one timestamp) to row ``k``; return how many fit nothing."""
+    """Apply measurements ``j0..j1`` (one timestamp) to row ``k``; return how many fit nothing.
+
+    ``still``: the tag's motion flag says it stands still (RSSI readings count for less)."""
     n = pt.shape[1]
     r_tab = tab.r_tab
     seg_a, seg_dir, seg_off, t_first, t_last = (
@@ -169,6 +177,7 @@ def _update(
         xyz[p, 2] -= prm[BELOW]
     bad = 0
     ranged = False
+    rssi_still = prm[RSSI_STILL] / prm[RSSI_W]
     for j in range(j0, j1):
         ranged = ranged or m_kind[j] == KIND_RANGE or m_kind[j] == KIND_FIX
     for j in range(j0, j1):
@@ -198,6 +207,8 @@ def _update(
             if kind == KIND_RANGE and 0.0 <= x < last:
                 i = int(x)
                 ll[p] += r_tab[i] + (x - i) * (r_tab[i + 1] - r_tab[i])
+            elif kind == KIND_RSSI and still:
+                ll[p] += loglik(prm, r_tab, kind, value, d, reach) * rssi_still
             else:
                 ll[p] += loglik(prm, r_tab, kind, value, d, reach)
         # does the measurement fit any particle at all? (the best particle's likelihood bounds
@@ -392,6 +403,68 @@ def _mirror(
 
 
 @jit_inline
+def _inject(
+    tab: MineTables,
+    prm: np.ndarray,
+    pt: np.ndarray,
+    ps: np.ndarray,
+    pv: np.ndarray,
+    lw: np.ndarray,
+    k: int,
+    a: int,
+    rs: np.ndarray,
+) -> None:
+    """Place `reader_inject` of row ``k``'s particles afresh within reader ``a``'s range.
+
+    Between readers nothing tells a zone-only tag's particles where it went: the cloud may
+    have lost the truth (it stopped, turned at an unread junction, rode). The particles
+    replaced are picked at random, and the new ones, standing anywhere in the reader's range,
+    stopped or walking either way at a fresh pace, hold `reader_inject` of the weight: as if
+    the tag's state had been forgotten with that probability. The detection then weighs old
+    and new alike.
+    """
+    lo, hi = tab.rc_ptr[a], tab.rc_ptr[a + 1]
+    n = pt.shape[1]
+    share = prm[INJECT]
+    m = int(share * n + uniform(rs))
+    if hi <= lo or m <= 0 or share >= 1.0:
+        return
+    top = lw[k].max()
+    total = 0.0
+    for p in range(n):
+        total += math.exp(lw[k, p] - top)
+    cover = 0.0
+    for r in range(lo, hi):
+        cover += tab.rc_hi[r] - tab.rc_lo[r] + 1e-3
+    gone = 0.0
+    picked = 0
+    for _ in range(4 * m):  # distinct particles, picked at random
+        p = int(uniform(rs) * n)
+        if lw[k, p] < -1e299:
+            continue
+        gone += math.exp(lw[k, p] - top)
+        lw[k, p] = -1e300
+        x = uniform(rs) * cover
+        r = lo
+        while r < hi - 1 and x > tab.rc_hi[r] - tab.rc_lo[r] + 1e-3:
+            x -= tab.rc_hi[r] - tab.rc_lo[r] + 1e-3
+            r += 1
+        pt[k, p] = tab.rc_t[r]
+        ps[k, p] = min(tab.rc_lo[r] + x, tab.rc_hi[r])
+        sign = 1.0 if uniform(rs) < 0.5 else -1.0
+        ride = prm[Z_RIDE_T] if tab.t_ride[pt[k, p]] else prm[Z_RIDE]
+        pv[k, p] = 0.0 if uniform(rs) < 0.5 else sign * pace(prm, ride, rs)
+        picked += 1
+        if picked == m:
+            break
+    kept = max(total - gone, 1e-300)
+    each = top + math.log(kept * share / ((1.0 - share) * picked))
+    for p in range(n):
+        if lw[k, p] < -1e299:
+            lw[k, p] = each
+
+
+@jit_inline
 def _tag_tick(
     tab: MineTables,
     prm: np.ndarray,
@@ -416,9 +489,13 @@ def _tag_tick(
     heard: np.ndarray,
     rs: np.ndarray,
     work: np.ndarray,
-    last_seen: float,
+    gauged: float,
 ) -> tuple[int, int]:
-    """Run one tag's tick; returns (measurements that fit nothing, measurements used)."""
+    """Run one tag's tick; returns (measurements that fit nothing, measurements used).
+
+    ``gauged`` is when a measurement of distance (range, RSSI) or a fix last came, this tick's
+    included: a tag without one for `silent_after_s` is heard by zone readers at most, and
+    moves as people do between readers (`motion.zone_speed`)."""
     n = pt.shape[1]
     bad = 0
     n_heard = 0
@@ -426,15 +503,22 @@ def _tag_tick(
     while j < j1:
         g = j
         n_range = 0
+        reader = -1
         while g < j1 and m_ts[g] - m_ts[j] < 1e-3:
             if m_kind[g] == KIND_PRESENCE:
                 heard[n_heard] = m_anchor[g]
                 n_heard += 1
+                reader = m_anchor[g] if reader < 0 else reader
             n_range += m_kind[g] == KIND_RANGE
             g += 1
-        move_row(tab, prm, pt, ps, pv, k, m_ts[j] - tag_time[k], moving, rs)
+        zones = m_ts[j] - gauged > prm[SILENT_AFTER]
+        move_row(tab, prm, pt, ps, pv, k, m_ts[j] - tag_time[k], moving, rs, zones)
         tag_time[k] = max(tag_time[k], m_ts[j])
-        bad += _update(tab, prm, pt, ps, lw, k, j, g, m_kind, m_anchor, m_val, m_xyz, ll, xyz)
+        if reader >= 0 and zones:
+            _inject(tab, prm, pt, ps, pv, lw, k, reader, rs)
+        bad += _update(
+            tab, prm, pt, ps, lw, k, j, g, m_kind, m_anchor, m_val, m_xyz, ll, xyz, moving == 0
+        )
         if n_range == 1 and g - j == 1 and prm[MIRROR] > 0.0:
             _mirror(tab, prm, pt, ps, pv, k, m_anchor[j], rs)
         if n_range > 0 and tab.ua_anchor.size > 0:
@@ -442,9 +526,8 @@ def _tag_tick(
         if _normalise(lw, k, work[0]) < prm[RESAMPLE] * n:
             _resample(tab, prm, pt, ps, pv, lw, k, rs, work)
         j = g
-    # unheard for a while (between zone readers, in a gap of the anchors): let it wander more
-    boost = prm[SILENT_BOOST] if j1 == j0 and now - last_seen > prm[SILENT_AFTER] else 1.0
-    move_row(tab, prm, pt, ps, pv, k, now - tag_time[k], moving, rs, boost)
+    zones = now - gauged > prm[SILENT_AFTER]
+    move_row(tab, prm, pt, ps, pv, k, now - tag_time[k], moving, rs, zones)
     tag_time[k] = max(tag_time[k], now)
     # weights unchanged since the last normalisation need no second one (an exponential each)
     if (
@@ -550,6 +633,7 @@ def run_tick(
     tag_bad: np.ndarray,
     tag_np: np.ndarray,
     tag_seen: np.ndarray,
+    tag_gauged: np.ndarray,
     mode: np.ndarray,
     kx: np.ndarray,
     kp: np.ndarray,
@@ -668,7 +752,7 @@ def run_tick(
             heard,
             rs,
             work,
-            tag_seen[k],
+            tag_gauged[k],
         )
         if used > 0:
             tag_bad[k] = tag_bad[k] + 1 if bad > 0 else 0
@@ -685,6 +769,7 @@ def run_tick(
             out_slo[i],
             out_shi[i],
             prm[MASS_RANGED] if ranged > 0 else prm[MASS_ZONES],
+            prm[ZONE_JOIN] if now - tag_gauged[k] > prm[SILENT_AFTER] else 0.0,
         )
         if kf_enter(
             tab,

@@ -174,11 +174,9 @@ def lost_threshold(prm: np.ndarray, kind: int) -> float:
         # between the floors: a gross long outlier is not "lost", a gross short range is
         return math.log(0.5 * prm[OUT_P] / prm[OUT_SPAN])
     if kind == KIND_PRESENCE:
-        # A zone-only tag is placed afresh at the reader that hears it two ticks running: its
-        # cloud drifts between readers (walking speed is barely observable from zones), and a
-        # detection is the moment to re-anchor it. The kernel skips this for tags that also
-        # range.
-        return 1e9
+        # no particle within the reader's range (a zone-only tag's detections always fit:
+        # the kernel places some particles afresh there first)
+        return math.log(2.0 * prm[PR_FLOOR])
     if kind == KIND_FIX:
         return -7.0
     return -1e9  # RSSI is too vague to declare a track lost

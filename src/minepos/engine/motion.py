@@ -20,7 +20,7 @@ from minepos.engine.jit import jit, jit_inline
 from minepos.engine.rng import normal, uniform
 from minepos.engine.tables import MineTables
 
-__all__ = ["move_row", "new_speed", "position", "run_off_ends"]
+__all__ = ["move_row", "new_speed", "pace", "position", "riding_pace", "run_off_ends", "zone_speed"]
 
 _F = [name for name in TrackerConfig.__slots__]  # field order == params() order
 Q, Q_SHAFT = _F.index("accel_q"), _F.index("accel_q_shaft")
@@ -31,7 +31,15 @@ SWITCH, DIFF, STILL_DIFF = (
     _F.index("still_diffusion"),
 )
 ACC, ACC_SHAFT = _F.index("max_accel"), _F.index("max_accel_shaft")
+Z_DWELL, Z_GAIT, Z_STOP = _F.index("zone_dwell_s"), _F.index("zone_gait_s"), _F.index("zone_stop")
+Z_LO, Z_HI, Z_RIDE = _F.index("zone_pace_lo"), _F.index("zone_pace_hi"), _F.index("zone_ride")
+Z_SWAY, Z_RIDE_T = _F.index("zone_sway"), _F.index("zone_ride_transport")
+Z_SHUFFLE_S, Z_SHUFFLE_V = _F.index("zone_shuffle_s"), _F.index("zone_shuffle_pace")
 WALK_SPEED = 1.6
+#: a particle slower than this (m/s) counts as stopped in the zone-only motion model
+_STOPPED = 0.05
+#: share of a zone-only walking particle's gait changes that turn back
+_TURN = 0.1
 
 
 @jit
@@ -131,6 +139,86 @@ def new_speed(prm: np.ndarray, shaft: int, v: float, step_v: float, rs: np.ndarr
     return v + min(max(_fresh_speed(prm, shaft, v, rs) - v, -step_v), step_v)
 
 
+@jit
+def pace(prm: np.ndarray, ride: float, rs: np.ndarray) -> float:
+    """A fresh unsigned pace for a zone-only tag's particle that starts moving: walking, or
+    riding with probability ``ride``."""
+    if uniform(rs) < ride:
+        return riding_pace(prm, rs)
+    return float(prm[Z_LO] + (prm[Z_HI] - prm[Z_LO]) * uniform(rs))
+
+
+@jit
+def riding_pace(prm: np.ndarray, rs: np.ndarray) -> float:
+    """A man-rider's or a belt's pace, between a fast walk and `max_speed`."""
+    return float(prm[Z_HI] + (prm[VMAX] - prm[Z_HI]) * uniform(rs))
+
+
+@jit
+def zone_speed(
+    prm: np.ndarray,
+    v: float,
+    p_start: float,
+    p_walk: float,
+    p_shuffle: float,
+    transport: int,
+    rs: np.ndarray,
+) -> float:
+    """The next speed of a zone-only tag's particle (no range or RSSI for a while; zone
+    readers at most), outside shafts.
+
+    People between readers stand for minutes, shuffle about at work and walk at their own
+    steady pace: a stopped particle starts moving, either way, at rate ``1 / zone_dwell_s``
+    (``p_start`` this step); a walking one changes gait at rate ``1 / zone_gait_s``
+    (``p_walk``), one slower than `zone_shuffle_pace` at rate ``1 / zone_shuffle_s``
+    (``p_shuffle``; `_gait_change` says to what). Between changes the pace is kept exactly, so
+    the cloud spreads as far as steady walkers get, and stopped particles stay where a worker
+    stands. On a ``transport`` roadway a start or a change boards the man-rider with
+    probability `zone_ride_transport`.
+    """
+    ride = prm[Z_RIDE_T] if transport else prm[Z_RIDE]
+    if abs(v) < _STOPPED:
+        if uniform(rs) >= p_start:
+            return 0.0
+        return (1.0 if uniform(rs) < 0.5 else -1.0) * pace(prm, ride, rs)
+    shuffle = abs(v) < prm[Z_SHUFFLE_V]
+    if uniform(rs) >= (p_shuffle if shuffle else p_walk):
+        return v
+    return _gait_change(prm, v, shuffle, transport, ride, rs)
+
+
+@jit
+def _gait_change(
+    prm: np.ndarray, v: float, shuffle: bool, transport: int, ride: float, rs: np.ndarray
+) -> float:
+    """A zone-only walking particle's gait change: it stops (a shuffle mostly), turns back,
+    boards the man-rider on a ``transport`` roadway, or walks on within a fifth of its pace."""
+    stop = 1.0 - _TURN - (1.0 - _TURN - prm[Z_STOP]) * 0.5 if shuffle else prm[Z_STOP]
+    u = uniform(rs)
+    if u < stop:
+        return 0.0
+    if u < stop + _TURN:
+        return -v
+    if transport and uniform(rs) < ride:
+        return (1.0 if v > 0.0 else -1.0) * riding_pace(prm, rs)
+    return v * (0.8 + 0.4 * uniform(rs))
+
+
+@jit
+def board_or_alight(prm: np.ndarray, v: float, transport: int, rs: np.ndarray) -> float:
+    """The speed of a zone-only tag's particle that has just come onto a ``transport``
+    roadway (it boards the man-rider with probability `zone_ride_transport`), or off one (a
+    rider walks on)."""
+    sign = 1.0 if v > 0.0 else -1.0
+    if transport:
+        if v != 0.0 and uniform(rs) < prm[Z_RIDE_T]:
+            return sign * riding_pace(prm, rs)
+        return v
+    if abs(v) > prm[Z_HI]:
+        return float(sign * (prm[Z_LO] + (prm[Z_HI] - prm[Z_LO]) * uniform(rs)))
+    return v
+
+
 @jit_inline
 def move_row(
     tab: MineTables,
@@ -142,22 +230,27 @@ def move_row(
     dt: float,
     moving: int,
     rs: np.ndarray,
-    boost: float = 1.0,
+    zones: bool = False,
 ) -> None:
     """Move every particle of row ``k`` by ``dt`` seconds; ``moving`` is the tag's motion flag
     (-1 unknown, 0 still: the speed is held at zero and only a tiny diffusion remains, 1 moving,
-    2 just started moving). ``boost`` multiplies the rate of gait changes and the acceleration
-    density: a tag that has not been heard for a while may have stopped or turned anywhere."""
+    2 just started moving). ``zones``: the tag has been heard by zone readers at most for a
+    while, and outside shafts its particles move as `zone_speed` says, the stopped ones
+    swaying by `zone_sway`."""
     if dt <= 0.0:
         return
     t_len, t_shaft = tab.t_len, tab.t_shaft
     root = math.sqrt(dt)
     # a tag whose motion flag just turned on (2) starts walking: every particle draws a speed
-    p_switch = 1.0 if moving == 2 else -math.expm1(-dt * boost / prm[SWITCH])
-    root_q = (math.sqrt(prm[Q] * dt * boost), math.sqrt(prm[Q_SHAFT] * dt * boost))
+    p_switch = 1.0 if moving == 2 else -math.expm1(-dt / prm[SWITCH])
+    p_start = 1.0 if moving == 2 else -math.expm1(-dt / prm[Z_DWELL])
+    p_walk = -math.expm1(-dt / prm[Z_GAIT])
+    p_shuffle = -math.expm1(-dt / prm[Z_SHUFFLE_S])
+    root_q = (math.sqrt(prm[Q] * dt), math.sqrt(prm[Q_SHAFT] * dt))
     step_v = (prm[ACC] * dt, prm[ACC_SHAFT] * dt)
     top = (prm[VMAX], prm[VMAX_SHAFT])
     diff = prm[DIFF] * root
+    sway = prm[Z_SWAY] * root
     for p in range(pt.shape[1]):
         t = pt[k, p]
         if moving == 0:
@@ -166,14 +259,20 @@ def move_row(
         else:
             shaft = t_shaft[t]
             v = pv[k, p]
-            if uniform(rs) < p_switch:  # a change of gait: rare, so a call is fine
+            if zones and not shaft:
+                v = zone_speed(prm, v, p_start, p_walk, p_shuffle, tab.t_ride[t], rs)
+            elif uniform(rs) < p_switch:  # a change of gait: rare, so a call is fine
                 v = new_speed(prm, shaft, v, step_v[shaft], rs)
             else:
                 v += root_q[shaft] * normal(rs)
             v = min(max(v, -top[shaft]), top[shaft])
-            s = ps[k, p] + v * dt + diff * normal(rs)
+            step = sway if zones and v == 0.0 else diff
+            s = ps[k, p] + v * dt + step * normal(rs)
         if s < 0.0 or s > t_len[t]:
+            t0 = t
             t, s, v = run_off_ends(
                 t_len, tab.t_from, tab.t_to, tab.inc_ptr, tab.inc_tunnel, tab.inc_end, t, s, v, rs
             )
+            if zones and tab.t_ride[t] != tab.t_ride[t0]:
+                v = board_or_alight(prm, v, tab.t_ride[t], rs)
         pt[k, p], ps[k, p], pv[k, p] = t, s, v

@@ -34,6 +34,8 @@ class ParticleStore:
         self.lw: FloatArray = np.full((capacity, particles), -np.log(particles))
         self.time: FloatArray = np.zeros(capacity)
         self.last_seen: FloatArray = np.zeros(capacity)
+        #: when a measurement of distance (range, RSSI) or a fix last came (-inf: never)
+        self.gauged: FloatArray = np.full(capacity, -np.inf)
         self.moving: IntArray = np.full(capacity, -1, dtype=np.int64)
         self.bad: IntArray = np.zeros(capacity, dtype=np.int64)
         self.used: BoolArray = np.zeros(capacity, dtype=np.bool_)
@@ -66,6 +68,7 @@ class ParticleStore:
         self.lw = _widen(self.lw, rows)  # type: ignore[assignment]
         self.time = _widen(self.time, rows)  # type: ignore[assignment]
         self.last_seen = _widen(self.last_seen, rows)  # type: ignore[assignment]
+        self.gauged = _widen(self.gauged, rows)  # type: ignore[assignment]
         self.moving = _widen(self.moving, rows)  # type: ignore[assignment]
         self.bad = _widen(self.bad, rows)  # type: ignore[assignment]
         self.used = _widen(self.used, rows)  # type: ignore[assignment]
@@ -89,6 +92,7 @@ class ParticleStore:
         self.fresh[slot] = True
         self.time[slot] = ts
         self.last_seen[slot] = ts
+        self.gauged[slot] = -np.inf
         self.bad[slot] = 0
         self.live[slot] = self.particles
         self.mode[slot] = 0

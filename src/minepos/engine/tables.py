@@ -49,6 +49,7 @@ class MineTables(NamedTuple):
     t_from: IntArray  # (T,) node at offset 0
     t_to: IntArray  # (T,) node at the far end
     t_shaft: IntArray  # (T,) 1 for shafts (cage motion), else 0
+    t_ride: IntArray  # (T,) 1 where a transport zone lies (man-riders, belts), else 0
     inc_ptr: IntArray  # (N+1,) CSR of tunnel ends at each node
     inc_tunnel: IntArray  # tunnel of each incident end
     inc_end: IntArray  # 0: the tunnel's `from` end touches the node, 1: its `to` end
@@ -75,6 +76,12 @@ class MineTables(NamedTuple):
     #: (A, N) along-the-tunnels distance from each UWB anchor's place to each node (inf for
     #: other anchors and beyond `_PATH_LIMIT`): a range cannot come through the rock
     a_node_d: FloatArray
+    #: CSR per anchor of the stretches of tunnel within a presence reader's range: tunnel
+    #: `rc_t`, offsets `rc_lo`..`rc_hi` (where a tag it hears may stand; empty for others)
+    rc_ptr: IntArray
+    rc_t: IntArray
+    rc_lo: FloatArray
+    rc_hi: FloatArray
     r_tab: FloatArray  # the range log-likelihood tabulated over residuals (see likelihood.py)
 
 
@@ -224,7 +231,37 @@ def _arms(
     return ptr, arr[:, 0].astype(np.int64), arr[:, 1].copy(), arr[:, 2].copy(), arr[:, 3].copy()
 
 
-def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
+def _transport(mine: Mine) -> IntArray:
+    """1 for each tunnel a transport zone (man-rider, belt) lies on, else 0."""
+    out = np.zeros(len(mine.tunnels), dtype=np.int64)
+    for z in mine.zones:
+        if z.kind == "transport":
+            out[[mine.tunnel_index[s.tunnel] for s in z.spans]] = 1
+    return out
+
+
+def _reader_cover(
+    samples: NetworkSamples, a_xyz: FloatArray, a_tech: IntArray, a_range: FloatArray
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    """Each presence reader's stretches of tunnel within its range (see `MineTables.rc_ptr`)."""
+    rows: list[list[tuple[int, float, float]]] = [[] for _ in range(len(a_xyz))]
+    for k in np.flatnonzero(a_tech == TECH_RFID):
+        near = samples.near(a_xyz[k], float(a_range[k]))
+        if len(near) == 0:
+            near = samples.nearest(a_xyz[k], 1)
+        t, off = samples.tunnel[near], samples.offset[near]
+        for u in np.unique(t):
+            mine_t = off[t == u]
+            rows[k].append((int(u), float(mine_t.min()), float(mine_t.max())))
+    ptr = np.zeros(len(a_xyz) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(r) for r in rows])
+    arr = np.array([x for r in rows for x in r], dtype=np.float64).reshape(-1, 3)
+    return ptr, arr[:, 0].astype(np.int64), arr[:, 1].copy(), arr[:, 2].copy()
+
+
+def build_tables(
+    mine: Mine, config: TrackerConfig, samples: NetworkSamples | None = None
+) -> MineTables:
     """Flatten ``mine`` into the arrays the kernel needs."""
     g = mine.geometry
     seg_off = g.seg_start - g.base[g.seg_tunnel]
@@ -245,6 +282,9 @@ def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
     ua_ptr[1:] = np.cumsum(np.bincount(a_tun[uwb], minlength=len(mine.tunnels)))
     vis = _visibility(mine, a_tun, a_xyz, config.uwb_expect_m)
     arm_ptr, arm_t, arm_s0, arm_dir, arm_x0 = _arms(mine, a_tun, a_off, uwb)
+    rc_ptr, rc_t, rc_lo, rc_hi = _reader_cover(
+        samples or NetworkSamples(mine), a_xyz, a_tech, a_range
+    )
     return MineTables(
         seg_a=np.ascontiguousarray(g.seg_a),
         seg_dir=np.ascontiguousarray(g.seg_dir),
@@ -255,6 +295,7 @@ def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
         t_from=mine.network.t_from.astype(np.int64),
         t_to=mine.network.t_to.astype(np.int64),
         t_shaft=np.array([t.kind == "shaft" for t in mine.tunnels], dtype=np.int64),
+        t_ride=_transport(mine),
         inc_ptr=ptr,
         inc_tunnel=tun,
         inc_end=end,
@@ -275,5 +316,9 @@ def build_tables(mine: Mine, config: TrackerConfig) -> MineTables:
         arm_dir=arm_dir,
         arm_x0=arm_x0,
         a_node_d=_node_distances(mine, a_tun, a_off, uwb),
+        rc_ptr=rc_ptr,
+        rc_t=rc_t,
+        rc_lo=rc_lo,
+        rc_hi=rc_hi,
         r_tab=range_table(config.params()),
     )

@@ -31,7 +31,7 @@ from minepos.engine.kernel import run_tick
 from minepos.engine.likelihood import KIND_FIX, KIND_PRESENCE, KIND_RANGE, KIND_RSSI
 from minepos.engine.particles import ParticleStore
 from minepos.engine.rng import seed_state
-from minepos.engine.tables import TECH_UWB, MineTables, build_tables
+from minepos.engine.tables import TECH_UWB, MineTables, NetworkSamples, build_tables
 from minepos.measurement import Measurement
 from minepos.mine import Mine
 
@@ -120,8 +120,9 @@ class Tracker:
         self.mine = mine
         self.config = config or TrackerConfig()
         self.rng = rng if rng is not None else np.random.default_rng(0)
-        self.tables = build_tables(mine, self.config)
-        self.initiator = ParticleInitiator(mine, self.tables, self.config)
+        samples = NetworkSamples(mine)
+        self.tables = build_tables(mine, self.config, samples)
+        self.initiator = ParticleInitiator(mine, self.tables, self.config, samples)
         self.store = ParticleStore(self.config.particles)
         self._params = self.config.params()
         self._tunnel_ids = [t.id for t in mine.tunnels]
@@ -158,6 +159,8 @@ class Tracker:
             return []
         ptr = np.append(np.searchsorted(b.slot, slots, side="left"), len(b.slot)).astype(np.int64)
         self._seed(slots, ptr, b, lamp)
+        gauged = b.kind != KIND_PRESENCE
+        np.maximum.at(self.store.gauged, b.slot[gauged], b.ts[gauged])
         out = self._run(now, slots, ptr, b)
         self.store.moving[self.store.moving == 2] = 1
         if len(b.slot):
@@ -320,7 +323,8 @@ class Tracker:
                 cand = self.initiator.candidates(
                     int(b.kind[j]), int(b.anchor[j]), float(b.value[j]), b.xyz[j]
                 )
-                st.place(k, *self.initiator.draw(cand, self.rng), float(b.ts[j0]))
+                zones = bool(b.kind[j] == KIND_PRESENCE)
+                st.place(k, *self.initiator.draw(cand, self.rng, zones), float(b.ts[j0]))
                 continue
             drawn = self.initiator.lamp_room(self.rng)
             if drawn is not None:
@@ -363,6 +367,7 @@ class Tracker:
             st.bad,
             st.live,
             st.last_seen,
+            st.gauged,
             st.mode,
             st.kx,
             st.kp,
