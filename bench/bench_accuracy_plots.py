@@ -45,8 +45,14 @@ def plot_errors(scores: Any, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_track(mine: Mine, scores: Any, path: Path) -> None:
-    """One person: the true and estimated along-tunnel offset and the 95 % interval over time."""
+def plot_track(
+    mine: Mine,
+    scores: Any,
+    path: Path,
+    title: str = "One person in the demo mine: truth (black), estimate and 95 % interval (blue)",
+) -> None:
+    """One person: the true and estimated along-tunnel offset and the 95 % interval over time;
+    zone readers on the person's tunnel are grey ticks at the left."""
     if not scores.track:
         return
 
@@ -72,8 +78,12 @@ def plot_track(mine: Mine, scores: Any, path: Path) -> None:
         )
         ax2.plot(x, err, ".", color="tab:blue", ms=2)
         ax2.plot(x, e.uncertainty_m / 2, ".", color="tab:green", ms=1.5)
+    readers = {(a.tunnel, a.offset_m) for a in mine.anchors if a.tech == "rfid"}
+    for tunnel, offset in readers:
+        if any(mine.tunnel_index[tunnel] == r[1] for r in rows):
+            ax.plot(-8, offset, ">", color="grey", ms=4)
     ax.set_ylabel("offset along the current tunnel, m")
-    ax.set_title("One person in the demo mine: truth (black), estimate and 95 % interval (blue)")
+    ax.set_title(title)
     ax2.set_ylabel("m")
     ax2.set_yscale("log")
     ax2.set_xlabel("seconds")
