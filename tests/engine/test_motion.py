@@ -59,3 +59,43 @@ def test_on_a_transport_roadway_starts_and_changes_board_the_man_rider() -> None
     assert all(-CFG.zone_pace_hi <= a <= -CFG.zone_pace_lo for a in alighted)
     assert board_or_alight(PRM, 1.2, 0, rs) == 1.2  # a walker walks on
     assert board_or_alight(PRM, 0.0, 1, rs) == 0.0  # nobody boards standing still
+
+
+def test_growing_a_row_shares_each_particle_weight_among_its_copies() -> None:
+    # 96 -> 128 particles: a third of them get two copies; the weight on each place must stay
+    # what it was (copies once kept their whole weight, skewing the cloud to the row's start)
+    from minepos.engine.kernel import _resize
+    from minepos.engine.tables import build_tables
+
+    from .scenarios import straight_mine
+
+    mine = straight_mine()
+    tab = build_tables(mine, CFG)
+    rng = np.random.default_rng(3)
+    width = 256
+    pt = np.zeros((1, width), dtype=np.int64)
+    ps = np.zeros((1, width))
+    pv = np.zeros((1, width))
+    lw = np.full((1, width), -np.inf)
+    n = 96
+    ps[0, :n] = np.sort(rng.uniform(100, 300, n))  # a wide cloud: not tight, so 128 wanted
+    w = rng.random(n)
+    lw[0, :n] = np.log(w / w.sum())
+    before = {float(s): float(np.exp(x)) for s, x in zip(ps[0, :n], lw[0, :n], strict=True)}
+    spans = (np.zeros(12), np.zeros(12))
+    spans[0][0], spans[1][0] = 100.0, 300.0
+    rs = seed_state(rng)
+    work = np.empty((4, width))
+    got = _resize(tab, PRM, pt, ps, pv, lw, 0, n, 0, 1, spans[0], spans[1], rs, work, False)
+    assert got == CFG.particles
+    after: dict[float, float] = {}
+    for s, x in zip(ps[0, :got], lw[0, :got], strict=True):
+        after[float(s)] = after.get(float(s), 0.0) + float(np.exp(x))
+    assert after.keys() == before.keys()
+    assert max(abs(after[s] - before[s]) for s in before) < 1e-12
+    # a zone-only tag grows to particles_zones, and shrinks back when it ranges again
+    got = _resize(tab, PRM, pt, ps, pv, lw, 0, got, 0, 1, spans[0], spans[1], rs, work, True)
+    assert got == CFG.particles_zones
+    assert abs(np.exp(lw[0, :got]).sum() - 1.0) < 1e-9
+    got = _resize(tab, PRM, pt, ps, pv, lw, 0, got, 0, 1, spans[0], spans[1], rs, work, False)
+    assert got == CFG.particles

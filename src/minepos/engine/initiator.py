@@ -82,9 +82,10 @@ class ParticleInitiator:
     def draw(
         self, cand: IntArray, rng: np.random.Generator, zones: bool = False
     ) -> tuple[IntArray, FloatArray, FloatArray]:
-        """``P`` particles (tunnel, offset, speed) spread over the candidate points; ``zones``:
-        placed by a zone reader, with the zone-only motion's speeds (`speeds`)."""
-        p = self.config.particles
+        """Particles (tunnel, offset, speed) spread over the candidate points; ``zones``: placed
+        by a zone reader, `particles_zones` of them with the zone-only motion's speeds
+        (`speeds`), else `particles`."""
+        p = self.config.particles_zones if zones else self.config.particles
         pick = cand[rng.integers(0, len(cand), p)]
         t = self.samples.tunnel[pick]
         s = np.clip(
@@ -97,10 +98,11 @@ class ParticleInitiator:
         return t.astype(np.int64), s, v
 
     def lamp_room(self, rng: np.random.Generator) -> tuple[IntArray, FloatArray, FloatArray] | None:
-        """Particles spread over the lamp room's stretches, or None if the mine has none."""
+        """`particles_zones` particles spread over the lamp room's stretches (a tag just issued
+        is heard by zone readers at most), or None if the mine has none."""
         if not self._lamp:
             return None
-        p = self.config.particles
+        p = self.config.particles_zones
         which = rng.integers(0, len(self._lamp), p)
         lamp = np.array(self._lamp, dtype=np.float64)
         t = lamp[which, 0].astype(np.int64)

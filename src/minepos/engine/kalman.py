@@ -437,9 +437,10 @@ def kf_to_particles(
     kmiss: np.ndarray,
     changed: bool,
     rs: np.ndarray,
+    n: int,
 ) -> None:
-    """Fill slot ``k``'s whole particle row from the filter's Gaussian at time ``now``; the tag
-    then stays with particles for ``kalman_cooldown_ticks``.
+    """Fill the first ``n`` particles of slot ``k``'s row from the filter's Gaussian at time
+    ``now``; the tag then stays with particles for ``kalman_cooldown_ticks``.
 
     If the measurements no longer fit (``changed``), most particles also carry a change of gait
     (stop, turn back, another speed) at a random moment since the filter's last line-of-sight
@@ -447,7 +448,6 @@ def kf_to_particles(
     histories apart, the particles with the next ranges can. The rest keep the filter's own
     state (the ranges were NLOS after all).
     """
-    n = pt.shape[1]
     kmiss[k] = -int(prm[COOLDOWN])
     pss, psv, pvv = kp[k, 0], kp[k, 1], kp[k, 2]
     l11 = math.sqrt(max(pss, 1e-12))

@@ -55,6 +55,7 @@ UWB_ABSENCE, UWB_EXPECT = _F.index("uwb_absence_factor"), _F.index("uwb_expect_m
 UWB_MAX = _F.index("uwb_max_anchors")
 MIRROR = _F.index("mirror_share")
 SILENT_AFTER = _F.index("silent_after_s")
+N_PARTICLES, N_ZONES = _F.index("particles"), _F.index("particles_zones")
 TIGHT_N, TIGHT_W, TIGHT_END = (
     _F.index("particles_tight"),
     _F.index("tight_width_m"),
@@ -66,7 +67,7 @@ PATH_F, PATH_SLACK, PATH_PEN = (
     _F.index("range_path_penalty"),
 )
 MASS_RANGED, MASS_ZONES = _F.index("interval_mass"), _F.index("interval_mass_unranged")
-ZONE_JOIN = _F.index("zone_join_m")
+ZONE_JOIN, MASS_ZONE_ONLY = _F.index("zone_join_m"), _F.index("interval_mass_zones")
 RSSI_W, RSSI_STILL = _F.index("rssi_weight"), _F.index("rssi_weight_still")
 INJECT = _F.index("reader_inject")
 Z_RIDE, Z_RIDE_T = _F.index("zone_ride"), _F.index("zone_ride_transport")
@@ -281,13 +282,17 @@ def _absence(
     changed = False
     for p in range(pt.shape[1]):
         t = pt[k, p]
+        placed = False
+        x, y, z = 0.0, 0.0, 0.0
         for r in range(tab.rd_ptr[t], tab.rd_ptr[t + 1]):
             a = tab.rd_anchor[r]
             if not alive[a] or _contains(heard, n_heard, a):
                 continue
-            x, y, z = position(
-                tab.seg_a, tab.seg_dir, tab.seg_off, tab.t_first, tab.t_last, t, ps[k, p]
-            )
+            if not placed:  # once per particle, however many readers reach its tunnel
+                x, y, z = position(
+                    tab.seg_a, tab.seg_dir, tab.seg_off, tab.t_first, tab.t_last, t, ps[k, p]
+                )
+                placed = True
             src = tab.a_xyz[a]
             d = math.sqrt((x - src[0]) ** 2 + (y - src[1]) ** 2 + (z - src[2]) ** 2)
             if d <= tab.a_range[a]:
@@ -570,23 +575,27 @@ def _resize(
     shi: np.ndarray,
     rs: np.ndarray,
     work: np.ndarray,
+    zones: bool,
 ) -> int:
     """Adapt row ``k``'s particle count; return the new count.
 
-    A tag whose 95 % region is one short stretch away from junctions is followed with
-    ``particles_tight`` particles (resampled down); any other with ``particles`` (each live
-    particle duplicated, half the weight each). Most tags are tight most of the time, and
-    halving their particles doubles the throughput without touching the hard cases.
+    A zone-only tag (``zones``) is followed with ``particles_zones`` particles, a tag whose 95 %
+    region is one short stretch away from junctions with ``particles_tight``, any other with
+    ``particles``. Fewer: resampled down; more: each live particle copied, its weight shared
+    among its copies. Most tags are tight most of the time, and halving their particles doubles
+    the throughput without touching the hard cases; a zone-only tag's cloud stands for every
+    walk nobody measured and needs more.
     """
-    big: int = pt.shape[1]
-    small: int = min(int(prm[TIGHT_N]), big)
+    width: int = pt.shape[1]
     tight = (
         n_sp == 1
         and shi[0] - slo[0] < prm[TIGHT_W]
         and slo[0] > prm[TIGHT_END]
         and shi[0] < tab.t_len[t] - prm[TIGHT_END]
     )
-    if tight and n > small:
+    want = prm[N_ZONES] if zones else prm[TIGHT_N] if tight else prm[N_PARTICLES]
+    target: int = min(int(want), width)
+    if n > target:
         _normalise(lw[k : k + 1, :n], 0, work[0])
         _resample(
             tab,
@@ -599,21 +608,21 @@ def _resize(
             rs,
             work,
         )  # all n equally weighted, order kept
-        for p in range(small):  # every (n / small)-th of the evenly weighted, sorted particles
-            q = (p * n) // small
+        for p in range(target):  # every (n / target)-th of the evenly weighted, sorted ones
+            q = (p * n) // target
             pt[k, p], ps[k, p], pv[k, p] = pt[k, q], ps[k, q], pv[k, q]
-            lw[k, p] = -math.log(small)
-        return small
-    if not tight and n < big:
-        for p in range(n, big):
+            lw[k, p] = -math.log(target)
+        return target
+    if n < target:
+        # particle q gets target // n copies, one more if q < target % n
+        for p in range(n, target):
             q = p % n
             pt[k, p], ps[k, p], pv[k, p] = pt[k, q], ps[k, q], pv[k, q]
-        half = math.log(big / n)
-        for p in range(big):
-            lw[k, p] = lw[k, p % n] - half if p >= n else lw[k, p]
-        for p in range(n):
-            lw[k, p] -= half
-        return big
+        for q in range(n):
+            lw[k, q] -= math.log(target // n + (1 if q < target % n else 0))
+        for p in range(n, target):
+            lw[k, p] = lw[k, p % n]
+        return target
     return n
 
 
@@ -664,6 +673,7 @@ def run_tick(
     a line-of-sight range; ``why`` counts the reasons it left; `minepos.engine.kalman`).
     """
     big = pt.shape[1]
+    n_ranged = min(int(prm[N_PARTICLES]), big)
     ll = np.empty(big)
     xyz = np.empty((big, 3))
     scratch = np.empty((9, max(big, 256)))  # summarize's work rows
@@ -723,8 +733,9 @@ def run_tick(
                 kmiss,
                 decision == CHANGED,
                 rs,
+                n_ranged,
             )
-            tag_np[k] = big
+            tag_np[k] = n_ranged
             j0 = j
         n = tag_np[k]
         # the tag's particles as a one-row view of its `n` live particles
@@ -757,6 +768,7 @@ def run_tick(
         if used > 0:
             tag_bad[k] = tag_bad[k] + 1 if bad > 0 else 0
         ranged = _ranged_anchors(j0, j1, m_kind, m_anchor)
+        zone_only = now - tag_gauged[k] > prm[SILENT_AFTER]
         out_t[i], out_s[i], out_v[i], out_n[i] = summarize(
             tab,
             prm,
@@ -768,8 +780,12 @@ def run_tick(
             out_st[i],
             out_slo[i],
             out_shi[i],
-            prm[MASS_RANGED] if ranged > 0 else prm[MASS_ZONES],
-            prm[ZONE_JOIN] if now - tag_gauged[k] > prm[SILENT_AFTER] else 0.0,
+            prm[MASS_RANGED]
+            if ranged > 0
+            else prm[MASS_ZONE_ONLY]
+            if zone_only
+            else prm[MASS_ZONES],
+            prm[ZONE_JOIN] if zone_only else 0.0,
         )
         if kf_enter(
             tab,
@@ -793,5 +809,19 @@ def run_tick(
             mode[k] = KALMAN
             continue
         tag_np[k] = _resize(
-            tab, prm, pt, ps, pv, lw, k, n, out_t[i], out_n[i], out_slo[i], out_shi[i], rs, work
+            tab,
+            prm,
+            pt,
+            ps,
+            pv,
+            lw,
+            k,
+            n,
+            out_t[i],
+            out_n[i],
+            out_slo[i],
+            out_shi[i],
+            rs,
+            work,
+            zone_only,
         )

@@ -154,7 +154,7 @@ def riding_pace(prm: np.ndarray, rs: np.ndarray) -> float:
     return float(prm[Z_HI] + (prm[VMAX] - prm[Z_HI]) * uniform(rs))
 
 
-@jit
+@jit_inline
 def zone_speed(
     prm: np.ndarray,
     v: float,

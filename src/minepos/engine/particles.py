@@ -107,10 +107,11 @@ class ParticleStore:
         self.free.append(slot)
 
     def place(self, slot: int, t: IntArray, s: FloatArray, v: FloatArray, ts: float) -> None:
-        """Set a row's particles (equal weights) standing at time ``ts``."""
-        self.pt[slot], self.ps[slot], self.pv[slot] = t, s, v
-        self.lw[slot] = -np.log(self.particles)
-        self.live[slot] = self.particles
+        """Set a row's first ``len(t)`` particles (equal weights) standing at time ``ts``."""
+        n = len(t)
+        self.pt[slot, :n], self.ps[slot, :n], self.pv[slot, :n] = t, s, v
+        self.lw[slot, :n] = -np.log(n)
+        self.live[slot] = n
         self.mode[slot] = 0
         self.time[slot] = ts
         self.fresh[slot] = False

@@ -123,7 +123,7 @@ class Tracker:
         samples = NetworkSamples(mine)
         self.tables = build_tables(mine, self.config, samples)
         self.initiator = ParticleInitiator(mine, self.tables, self.config, samples)
-        self.store = ParticleStore(self.config.particles)
+        self.store = ParticleStore(max(self.config.particles, self.config.particles_zones))
         self._params = self.config.params()
         self._tunnel_ids = [t.id for t in mine.tunnels]
         self._buffer: list[Measurement] = []
