@@ -2,6 +2,7 @@
 
     python bench/bench_engine.py                 # 1,000, 5,000 and 14,000 tags
     python bench/bench_engine.py --tags 5000 --ticks 60
+    python bench/bench_engine.py --zones         # a mine of zone readers instead of UWB
 
 Tags walk the UWB-covered tunnels of the demo mine (0-1.6 m/s, some standing) and range with
 their nearest anchors (up to 4 within 100 m, 5 % missed, 10 % NLOS) once a second at their own
@@ -10,6 +11,11 @@ live pipeline calls it. Beside it, the floor no engine can beat: parsing the sam
 from their canonical JSON lines (orjson + the canonical decoder) without doing anything else.
 Times are CPU times of this process (the machine is shared); wall-clock worst ticks are shown.
 Beside the engine, the same run with its Kalman fast path switched off (particles only).
+
+With ``--zones`` every UWB anchor of the demo mine is an RFID reader instead (range 10 m, a
+tag detected with probability 0.95 close by, half at 7.5 m), so every tag is zone-only; beside
+the engine, the same engine with as few particles for zone-only tags as for others
+(`particles_zones` = `particles`), the cost of the larger cloud.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import argparse
 import gc
 import resource
 import time
+from dataclasses import replace
 
 import numpy as np
 import orjson
@@ -29,12 +36,25 @@ from minepos.mine import Mine, mine_from_dict
 from minepos.mine.demo import demo_mine_dict
 
 
-class Walkers:
-    """N tags moving along UWB-covered tunnels, producing ranges once a second."""
+def zones_mine() -> Mine:
+    """The demo mine with a zone reader (range 10 m) wherever it has a UWB anchor."""
+    d = demo_mine_dict()
+    for a in d["anchors"]:
+        if a["tech"] == "uwb":
+            a["tech"], a["range_m"] = "rfid", READER_RANGE_M
+    return mine_from_dict(d)
 
-    def __init__(self, mine: Mine, n: int, rng: np.random.Generator) -> None:
-        self.mine, self.rng = mine, rng
-        uwb = [a for a in mine.anchors if a.tech == "uwb"]
+
+READER_RANGE_M = 10.0
+
+
+class Walkers:
+    """N tags moving along the tunnels the demo mine covers with UWB, ranging once a second
+    (or heard by the zone readers standing there instead: ``zones``)."""
+
+    def __init__(self, mine: Mine, n: int, rng: np.random.Generator, zones: bool = False) -> None:
+        self.mine, self.rng, self.zones = mine, rng, zones
+        uwb = [a for a in mine.anchors if a.tech == ("rfid" if zones else "uwb")]
         self.a_ids = [a.id for a in uwb]
         self.a_xyz = np.array([a.xyz for a in uwb])
         covered = sorted(
@@ -68,6 +88,8 @@ class Walkers:
         side /= np.maximum(np.linalg.norm(side, axis=1), 1e-6)[:, None]
         xyz += side * self.lateral[:, None] + np.array([0.0, 0.0, -0.5])
         d = np.linalg.norm(xyz[:, None, :] - self.a_xyz[None, :, :], axis=2)
+        if self.zones:
+            return self._detections(t, d)
         near = np.argsort(d, axis=1)[:, :4]
         out: list[Measurement] = []
         rng = self.rng
@@ -82,6 +104,16 @@ class Walkers:
                 out.append(Measurement(ts, self.tags[i], self.a_ids[a], range_m=round(r, 3)))
         return out
 
+    def _detections(self, t: float, d: np.ndarray) -> list[Measurement]:
+        """Zone readers within range hear each tag with a probability falling at the edge."""
+        edge = np.minimum((d - 0.75 * READER_RANGE_M) / (0.08 * READER_RANGE_M), 50.0)
+        p = 0.95 / (1.0 + np.exp(edge))
+        heard = (d <= READER_RANGE_M) & (self.rng.random(d.shape) < p)
+        return [
+            Measurement(round(float(t - 1.0 + self.phase[i]), 3), self.tags[i], self.a_ids[a])
+            for i, a in zip(*np.nonzero(heard), strict=True)
+        ]
+
 
 def parse_rate(lines: list[bytes]) -> float:
     """Measurements decoded per CPU second from canonical JSON lines."""
@@ -91,15 +123,17 @@ def parse_rate(lines: list[bytes]) -> float:
     return len(lines) / max(time.process_time() - t0, 1e-9)
 
 
-def run(n: int, ticks: int, seed: int, warmup: int, kalman: bool = True) -> dict[str, float]:
+def run(
+    n: int, ticks: int, seed: int, warmup: int, config: TrackerConfig, zones: bool = False
+) -> dict[str, float]:
     """Run ``warmup + ticks`` engine ticks with ``n`` tags; return the figures of the last
-    ``ticks`` (with ``kalman`` False: particles only, the engine without its fast path)."""
-    mine = mine_from_dict(demo_mine_dict())
+    ``ticks``."""
+    mine = zones_mine() if zones else mine_from_dict(demo_mine_dict())
     rng = np.random.default_rng(seed)
-    walkers = Walkers(mine, n, rng)
-    tracker = Tracker(mine, TrackerConfig(kalman=kalman), rng=np.random.default_rng(seed))
+    walkers = Walkers(mine, n, rng, zones)
+    tracker = Tracker(mine, config, rng=np.random.default_rng(seed))
     t0 = 1_763_800_000.0
-    cpu, wall, per_tick, parse, share = [], [], [], [], []
+    cpu, wall, per_tick, parse, share, rate = [], [], [], [], [], []
     for k in range(warmup + ticks):
         batch = walkers.tick(t0 + k)
         lines = [orjson.dumps(m.to_dict()) for m in batch]
@@ -112,6 +146,7 @@ def run(n: int, ticks: int, seed: int, warmup: int, kalman: bool = True) -> dict
         if k >= warmup:
             share.append(tracker.kalman_share)
             cpu.append(c1 - c0)
+            rate.append(len(est) / max(c1 - c0, 1e-9))
             wall.append(w1 - w0)
             per_tick.append(len(batch) / max(len(est), 1))
             parse.append(parse_rate(lines))
@@ -121,7 +156,9 @@ def run(n: int, ticks: int, seed: int, warmup: int, kalman: bool = True) -> dict
     per_update = float(np.mean(per_tick))
     return {
         "tags": n,
-        "updates_per_s": n / float(np.median(cpu)),
+        # tags are updated once they are tracked: all of them at once where they range, one by
+        # one as zone readers first hear them
+        "updates_per_s": float(np.median(rate)),
         "parse_per_s": float(np.median(parse)) / per_update,
         "measurements_per_update": per_update,
         "median_tick_ms": 1e3 * float(np.median(wall)),
@@ -137,12 +174,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tags", type=int, nargs="*", default=[1000, 5000, 14000])
     ap.add_argument("--ticks", type=int, default=20, help="ticks measured")
-    ap.add_argument("--warmup", type=int, default=10, help="ticks before measuring")
+    ap.add_argument(
+        "--warmup", type=int, default=None, help="ticks before measuring (10; 120 with --zones)"
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument(
         "--default-gc", action="store_true", help="keep Python's default garbage-collector settings"
     )
+    ap.add_argument("--zones", action="store_true", help="zone readers instead of UWB anchors")
     args = ap.parse_args()
+    if args.warmup is None:  # zone readers meet the tags one by one as they walk past
+        args.warmup = 120 if args.zones else 10
     Tracker(mine_from_dict(demo_mine_dict()))  # compile (or load) the kernel before timing
     if not args.default_gc:
         # What a long-running service should do (and `minepos locate` does): move start-up
@@ -151,15 +193,24 @@ def main() -> None:
         # as much as the engine itself at 5,000+ tags.
         gc.freeze()
         gc.set_threshold(50_000, 20, 100)
+    base = TrackerConfig()
+    beside = (
+        replace(base, particles_zones=base.particles) if args.zones else replace(base, kalman=False)
+    )
     print(
-        "| tags | engine: tag updates/s (1 core) | particles only: tag updates/s | "
-        "parse only: tag updates/s (floor) | engine / parse | Kalman share | "
+        "| tags | engine: tag updates/s (1 core) | "
+        + (
+            f"{base.particles} particles for zone-only tags: tag updates/s | "
+            if args.zones
+            else "particles only: tag updates/s | "
+        )
+        + "parse only: tag updates/s (floor) | engine / parse | Kalman share | "
         "measurements per update | median tick | worst tick | particle state | process RSS |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for n in args.tags:
-        r = run(n, args.ticks, args.seed, args.warmup)
-        pf = run(n, args.ticks, args.seed, args.warmup, kalman=False)
+        r = run(n, args.ticks, args.seed, args.warmup, base, args.zones)
+        pf = run(n, args.ticks, args.seed, args.warmup, beside, args.zones)
         print(
             f"| {n:,} | {r['updates_per_s']:,.0f} | {pf['updates_per_s']:,.0f} | "
             f"{r['parse_per_s']:,.0f} | {r['updates_per_s'] / r['parse_per_s']:.2f} | "
