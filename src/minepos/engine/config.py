@@ -180,8 +180,10 @@ class TrackerConfig:
     #: simulator's moves at work last 18 s at the median, its walks minutes
     zone_shuffle_s: float = 20.0
     zone_shuffle_pace: float = 0.9
-    #: share of a walk's gait changes that stop (a shuffle's: the rest of this up to one); a
-    #: tenth turn back, the rest walk on at about the same pace (people keep their own pace)
+    #: share of a walk's gait changes that stop (of a shuffle's: halfway from this to all but
+    #: the turns, 0.55); a tenth turn back, the rest walk on at about the same pace (people keep
+    #: their own pace). The simulator's walks last 6-17 min at the median: at 0.4 a walk
+    #: stopped after 150 s on average and steady walkers outran the cloud
     zone_stop: float = 0.2
     #: slowest and fastest walking pace drawn when such a particle starts walking (m/s)
     zone_pace_lo: float = 0.3
