@@ -227,3 +227,14 @@ def test_engine_settings_are_applied_and_checked() -> None:
     for bad in ("nope=1", "particles=2.5", "pos_diffusion=inf", "=3"):
         with pytest.raises(InputError, match="engine setting"):
             TrackerConfig().with_settings([bad])
+    # values the kernel cannot work with (it divides by durations, shares are shares)
+    for bad, why in (
+        ("switch_s=0", "must be > 0"),
+        ("range_sigma=-0.1", "must be > 0"),
+        ("rssi_weight=0", "must be > 0"),
+        ("interval_mass=1.5", "between 0 and 1"),
+        ("reader_inject=1", "below 1"),
+    ):
+        with pytest.raises(InputError, match=why):
+            TrackerConfig().with_settings([bad])
+    assert TrackerConfig().with_settings(["rssi_at_1m=-47.4"]).rssi_at_1m == -47.4

@@ -19,6 +19,58 @@ from minepos.errors import InputError
 __all__ = ["TrackerConfig"]
 
 
+#: settings the kernel divides by or takes the logarithm of (and durations, "_s", and
+#: spreads, "sigma"): above zero
+_POSITIVE = frozenset(
+    {
+        "nlos_mean",
+        "outlier_span",
+        "presence_edge",
+        "presence_range",
+        "path_loss_exp",
+        "rssi_weight",
+        "bandwidth",
+    }
+)
+#: shares and probabilities: between 0 and 1 (a share of particles placed afresh below 1)
+_SHARES = frozenset(
+    {
+        "nlos_prob",
+        "outlier_prob",
+        "outlier_short_share",
+        "mirror_share",
+        "range_path_penalty",
+        "uwb_absence_factor",
+        "rssi_outlier_prob",
+        "rssi_weight_still",
+        "presence_p_near",
+        "presence_half_at",
+        "presence_floor",
+        "absence_factor",
+        "reader_inject",
+        "resample_below",
+        "interval_mass",
+        "interval_mass_unranged",
+        "interval_mass_zones",
+        "zone_stop",
+        "zone_ride",
+        "zone_ride_transport",
+    }
+)
+
+
+def _out_of_range(name: str, value: float) -> str | None:
+    """Why ``value`` is no good for setting ``name``, or None."""
+    positive = name in _POSITIVE or name.endswith(("_s", "sigma"))
+    if positive and value <= 0.0:
+        return "must be > 0"
+    if name in _SHARES and not 0.0 <= value <= 1.0:
+        return "must be between 0 and 1"
+    if name == "reader_inject" and value >= 1.0:
+        return "must be below 1"
+    return None
+
+
 def _setting_value(kind: str, text: str) -> bool | int | float | None:
     """``text`` as a setting of type ``kind`` ("bool", "int", "float"), or None if it is not."""
     if kind == "bool":
@@ -232,8 +284,9 @@ class TrackerConfig:
     def with_settings(self, settings: Iterable[str]) -> TrackerConfig:
         """A copy with ``FIELD=VALUE`` settings applied (site calibration, tuning runs).
 
-        Raises `InputError` naming the setting for an unknown field or a value that is not a
-        finite number of the field's type."""
+        Raises `InputError` naming the setting for an unknown field, a value that is not a
+        finite number of the field's type, or one the engine cannot work with (a duration or
+        a spread of zero, a share outside 0-1)."""
         kinds = {f.name: str(f.type) for f in fields(self)}
         changes: dict[str, Any] = {}
         for item in settings:
@@ -250,6 +303,9 @@ class TrackerConfig:
                     f"engine setting {name}: {text!r} is not "
                     + want.get(kinds[name], "a finite number")
                 )
+            why = None if kinds[name] == "bool" else _out_of_range(name, float(value))
+            if why is not None:
+                raise InputError(f"engine setting {name}: {why}, got {text}")
             changes[name] = value
         return replace(self, **changes)
 

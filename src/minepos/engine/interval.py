@@ -37,56 +37,59 @@ MIN_HW, BW, MASS = _F.index("min_half_width"), _F.index("bandwidth"), _F.index("
 
 
 @jit
-def _cluster_end(pt: np.ndarray, ps: np.ndarray, i: int) -> int:
-    """End (exclusive) of the cluster starting at particle ``i`` (sorted by tunnel, offset).
-
-    A cluster is a run of particles on one tunnel without a gap wider than `_CLUSTER_GAP`, or
-    than `_SPACING_GAPS` times the mean spacing of the tunnel's particles: the two tight modes
-    either side of a lone anchor are two clusters, while an unranged tag's cloud spread thinly
-    over a hundred metres of tunnel, where most gaps exceed a few metres, is one.
-    """
-    n = len(pt)
-    last = i
-    while last + 1 < n and pt[last + 1] == pt[i]:
-        last += 1
-    gap = _CLUSTER_GAP
-    if last > i:
-        gap = max(gap, _SPACING_GAPS * (ps[last] - ps[i]) / (last - i))
-    j = i + 1
-    while j <= last and ps[j] - ps[j - 1] <= gap:
-        j += 1
-    return j
-
-
-@jit
 def _half_widths(
     pt: np.ndarray, ps: np.ndarray, w: np.ndarray, prm: np.ndarray, h: np.ndarray
 ) -> None:
-    """Per particle (sorted by tunnel, offset): the kernel half-width of its cluster
-    (`_cluster_end`), so that each mode of a multimodal cloud gets a bandwidth from its own
-    spread."""
+    """Per particle (sorted by tunnel, offset): the kernel half-width of its cluster, so that
+    each mode of a multimodal cloud gets a bandwidth from its own spread.
+
+    A cluster is a run of particles on one tunnel without a gap wider than `_CLUSTER_GAP` and
+    than `_SPACING_GAPS` times the mean spacing of the particles from its first to the
+    tunnel's last: the two tight modes either side of a lone anchor are two clusters, while a
+    zone-only tag's cloud spread thinly over a hundred metres of tunnel, where most gaps exceed
+    a few metres, is one, even behind a tight mode at the tunnel's start.
+    """
     n = len(pt)
-    i = 0
-    while i < n:
-        j = _cluster_end(pt, ps, i)
-        sw = 0.0
-        for k in range(i, j):
-            sw += w[k]
-        # robust spread: the weighted interquartile range / 1.349 (a Gaussian's IQR is 1.349 σ);
-        # the standard deviation would let a few stray particles widen every piece
-        acc, q1, q3 = 0.0, ps[i], ps[j - 1]
-        for k in range(i, j):
-            before = acc
-            acc += w[k] / max(sw, 1e-300)
-            if before < 0.25 <= acc:
-                q1 = ps[k]
-            if before < 0.75 <= acc:
-                q3 = ps[k]
-        spread = (q3 - q1) / 1.349
-        hw = max(prm[MIN_HW], prm[BW] * 1.06 * spread * (j - i) ** -0.2)
-        for k in range(i, j):
-            h[k] = hw
-        i = j
+    a = 0
+    while a < n:  # one tunnel's particles: a..b-1
+        b = a + 1
+        while b < n and pt[b] == pt[a]:
+            b += 1
+        i = a
+        while i < b:
+            gap = _CLUSTER_GAP
+            if b - 1 > i:
+                gap = max(gap, _SPACING_GAPS * (ps[b - 1] - ps[i]) / (b - 1 - i))
+            j = i + 1
+            while j < b and ps[j] - ps[j - 1] <= gap:
+                j += 1
+            _cluster_half_width(ps, w, prm, h, i, j)
+            i = j
+        a = b
+
+
+@jit
+def _cluster_half_width(
+    ps: np.ndarray, w: np.ndarray, prm: np.ndarray, h: np.ndarray, i: int, j: int
+) -> None:
+    """Set ``h`` of the cluster ``i..j-1``: Silverman's rule on its robust spread (the weighted
+    interquartile range / 1.349, a Gaussian's IQR being 1.349 σ; the standard deviation would
+    let a few stray particles widen every piece)."""
+    sw = 0.0
+    for k in range(i, j):
+        sw += w[k]
+    acc, q1, q3 = 0.0, ps[i], ps[j - 1]
+    for k in range(i, j):
+        before = acc
+        acc += w[k] / max(sw, 1e-300)
+        if before < 0.25 <= acc:
+            q1 = ps[k]
+        if before < 0.75 <= acc:
+            q3 = ps[k]
+    spread = (q3 - q1) / 1.349
+    hw = max(prm[MIN_HW], prm[BW] * 1.06 * spread * (j - i) ** -0.2)
+    for k in range(i, j):
+        h[k] = hw
 
 
 @jit

@@ -43,7 +43,7 @@ from minepos.engine.likelihood import (
     loglik,
     lost_threshold,
 )
-from minepos.engine.motion import move_row, pace, position, run_off_ends
+from minepos.engine.motion import move_row, position, run_off_ends, start_speed
 from minepos.engine.rng import normal, uniform
 from minepos.engine.tables import TECH_UWB, MineTables
 
@@ -66,11 +66,10 @@ PATH_F, PATH_SLACK, PATH_PEN = (
     _F.index("range_path_slack_m"),
     _F.index("range_path_penalty"),
 )
-MASS_RANGED, MASS_ZONES = _F.index("interval_mass"), _F.index("interval_mass_unranged")
-ZONE_JOIN, MASS_ZONE_ONLY = _F.index("zone_join_m"), _F.index("interval_mass_zones")
+MASS_RANGED, MASS_UNRANGED = _F.index("interval_mass"), _F.index("interval_mass_unranged")
+ZONE_JOIN, MASS_ZONES = _F.index("zone_join_m"), _F.index("interval_mass_zones")
 RSSI_W, RSSI_STILL = _F.index("rssi_weight"), _F.index("rssi_weight_still")
 INJECT = _F.index("reader_inject")
-Z_RIDE, Z_RIDE_T = _F.index("zone_ride"), _F.index("zone_ride_transport")
 RESAMPLE, ROUGHEN, ABSENCE = (
     _F.index("resample_below"),
     _F.index("roughen"),
@@ -155,7 +154,8 @@ def _update(
 ) -> int:
     """Apply measurements ``j0..j1`` (one timestamp) to row ``k``; return how many fit nothing.
 
-    ``still``: the tag's motion flag says it stands still (RSSI readings count for less)."""
+    ``still``: the tag's motion flag says it stands still (its RSSI readings weigh
+    `rssi_weight_still` instead of `rssi_weight`)."""
     n = pt.shape[1]
     r_tab = tab.r_tab
     seg_a, seg_dir, seg_off, t_first, t_last = (
@@ -178,7 +178,6 @@ def _update(
         xyz[p, 2] -= prm[BELOW]
     bad = 0
     ranged = False
-    rssi_still = prm[RSSI_STILL] / prm[RSSI_W]
     for j in range(j0, j1):
         ranged = ranged or m_kind[j] == KIND_RANGE or m_kind[j] == KIND_FIX
     for j in range(j0, j1):
@@ -194,6 +193,9 @@ def _update(
             side2 = prm[LATERAL] ** 2
         value = m_val[j]
         last = len(r_tab) - 1
+        scale = 1.0  # on the log-likelihood of measurements other than ranges
+        if kind == KIND_RSSI and still:
+            scale = prm[RSSI_STILL] / prm[RSSI_W] if prm[RSSI_W] > 0.0 else 0.0
         _through_rock(tab, prm, pt, ps, k, kind, m_anchor[j], value, ll)
         for p in range(n):
             d = math.sqrt(
@@ -208,10 +210,8 @@ def _update(
             if kind == KIND_RANGE and 0.0 <= x < last:
                 i = int(x)
                 ll[p] += r_tab[i] + (x - i) * (r_tab[i + 1] - r_tab[i])
-            elif kind == KIND_RSSI and still:
-                ll[p] += loglik(prm, r_tab, kind, value, d, reach) * rssi_still
             else:
-                ll[p] += loglik(prm, r_tab, kind, value, d, reach)
+                ll[p] += scale * loglik(prm, r_tab, kind, value, d, reach)
         # does the measurement fit any particle at all? (the best particle's likelihood bounds
         # the mean likelihood from above, and costs no exponentials)
         top = -1e300
@@ -457,11 +457,12 @@ def _inject(
         pt[k, p] = tab.rc_t[r]
         ps[k, p] = min(tab.rc_lo[r] + x, tab.rc_hi[r])
         sign = 1.0 if uniform(rs) < 0.5 else -1.0
-        ride = prm[Z_RIDE_T] if tab.t_ride[pt[k, p]] else prm[Z_RIDE]
-        pv[k, p] = 0.0 if uniform(rs) < 0.5 else sign * pace(prm, ride, rs)
+        pv[k, p] = 0.0 if uniform(rs) < 0.5 else start_speed(prm, tab.t_ride[pt[k, p]], sign, rs)
         picked += 1
         if picked == m:
             break
+    if picked == 0:  # every particle already weightless: nothing to share
+        return
     kept = max(total - gone, 1e-300)
     each = top + math.log(kept * share / ((1.0 - share) * picked))
     for p in range(n):
@@ -782,9 +783,9 @@ def run_tick(
             out_shi[i],
             prm[MASS_RANGED]
             if ranged > 0
-            else prm[MASS_ZONE_ONLY]
+            else prm[MASS_ZONES]
             if zone_only
-            else prm[MASS_ZONES],
+            else prm[MASS_UNRANGED],
             prm[ZONE_JOIN] if zone_only else 0.0,
         )
         if kf_enter(

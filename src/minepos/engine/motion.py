@@ -20,7 +20,17 @@ from minepos.engine.jit import jit, jit_inline
 from minepos.engine.rng import normal, uniform
 from minepos.engine.tables import MineTables
 
-__all__ = ["move_row", "new_speed", "pace", "position", "riding_pace", "run_off_ends", "zone_speed"]
+__all__ = [
+    "board_or_alight",
+    "move_row",
+    "new_speed",
+    "position",
+    "riding_pace",
+    "run_off_ends",
+    "start_speed",
+    "walking_pace",
+    "zone_speed",
+]
 
 _F = [name for name in TrackerConfig.__slots__]  # field order == params() order
 Q, Q_SHAFT = _F.index("accel_q"), _F.index("accel_q_shaft")
@@ -140,12 +150,18 @@ def new_speed(prm: np.ndarray, shaft: int, v: float, step_v: float, rs: np.ndarr
 
 
 @jit
-def pace(prm: np.ndarray, ride: float, rs: np.ndarray) -> float:
-    """A fresh unsigned pace for a zone-only tag's particle that starts moving: walking, or
-    riding with probability ``ride``."""
-    if uniform(rs) < ride:
-        return riding_pace(prm, rs)
+def walking_pace(prm: np.ndarray, rs: np.ndarray) -> float:
+    """A fresh walking pace, between `zone_pace_lo` and `zone_pace_hi`."""
     return float(prm[Z_LO] + (prm[Z_HI] - prm[Z_LO]) * uniform(rs))
+
+
+@jit
+def start_speed(prm: np.ndarray, transport: int, sign: float, rs: np.ndarray) -> float:
+    """The speed of a zone-only tag's particle that starts moving in direction ``sign``:
+    walking, or riding with probability `zone_ride` (`zone_ride_transport` on a ``transport``
+    roadway)."""
+    ride = prm[Z_RIDE_T] if transport else prm[Z_RIDE]
+    return sign * (riding_pace(prm, rs) if uniform(rs) < ride else walking_pace(prm, rs))
 
 
 @jit
@@ -176,21 +192,18 @@ def zone_speed(
     stands. On a ``transport`` roadway a start or a change boards the man-rider with
     probability `zone_ride_transport`.
     """
-    ride = prm[Z_RIDE_T] if transport else prm[Z_RIDE]
     if abs(v) < _STOPPED:
         if uniform(rs) >= p_start:
             return 0.0
-        return (1.0 if uniform(rs) < 0.5 else -1.0) * pace(prm, ride, rs)
+        return start_speed(prm, transport, 1.0 if uniform(rs) < 0.5 else -1.0, rs)
     shuffle = abs(v) < prm[Z_SHUFFLE_V]
     if uniform(rs) >= (p_shuffle if shuffle else p_walk):
         return v
-    return _gait_change(prm, v, shuffle, transport, ride, rs)
+    return _gait_change(prm, v, shuffle, transport, rs)
 
 
 @jit
-def _gait_change(
-    prm: np.ndarray, v: float, shuffle: bool, transport: int, ride: float, rs: np.ndarray
-) -> float:
+def _gait_change(prm: np.ndarray, v: float, shuffle: bool, transport: int, rs: np.ndarray) -> float:
     """A zone-only walking particle's gait change: it stops (a shuffle mostly), turns back,
     boards the man-rider on a ``transport`` roadway, or walks on within a fifth of its pace."""
     stop = 1.0 - _TURN - (1.0 - _TURN - prm[Z_STOP]) * 0.5 if shuffle else prm[Z_STOP]
@@ -199,7 +212,7 @@ def _gait_change(
         return 0.0
     if u < stop + _TURN:
         return -v
-    if transport and uniform(rs) < ride:
+    if transport and uniform(rs) < prm[Z_RIDE_T]:
         return (1.0 if v > 0.0 else -1.0) * riding_pace(prm, rs)
     return v * (0.8 + 0.4 * uniform(rs))
 
@@ -215,7 +228,7 @@ def board_or_alight(prm: np.ndarray, v: float, transport: int, rs: np.ndarray) -
             return sign * riding_pace(prm, rs)
         return v
     if abs(v) > prm[Z_HI]:
-        return float(sign * (prm[Z_LO] + (prm[Z_HI] - prm[Z_LO]) * uniform(rs)))
+        return sign * walking_pace(prm, rs)
     return v
 
 

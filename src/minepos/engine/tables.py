@@ -251,8 +251,7 @@ def _reader_cover(
             near = samples.nearest(a_xyz[k], 1)
         t, off = samples.tunnel[near], samples.offset[near]
         for u in np.unique(t):
-            mine_t = off[t == u]
-            rows[k].append((int(u), float(mine_t.min()), float(mine_t.max())))
+            rows[k].append((int(u), float(off[t == u].min()), float(off[t == u].max())))
     ptr = np.zeros(len(a_xyz) + 1, dtype=np.int64)
     ptr[1:] = np.cumsum([len(r) for r in rows])
     arr = np.array([x for r in rows for x in r], dtype=np.float64).reshape(-1, 3)
